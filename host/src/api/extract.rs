@@ -1,0 +1,115 @@
+//! Request extractors that answer in the one JSON error shape: the caller, a JSON
+//! body under the size limit, and ids in paths.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+use super::AppState;
+use crate::auth::Principal;
+use crate::error::ApiError;
+
+impl FromRequestParts<AppState> for Principal {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        Ok(state.auth.authenticate(header).await?)
+    }
+}
+
+/// A JSON request body, read up to `max_body_bytes` and parsed into `T`.
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest<AppState> for JsonBody<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &AppState) -> Result<Self, ApiError> {
+        let bytes = read_body(request, state.settings.http.max_body_bytes, true).await?;
+        parse_json(&bytes).map(JsonBody)
+    }
+}
+
+/// Parses JSON bytes, naming the line and column of a syntax error and the field of
+/// a shape error.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if bytes.is_empty() {
+        return Err(ApiError::bad_request(
+            "the request body is empty; a JSON document is expected",
+        ));
+    }
+    let deserializer = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        let message = if path == "." || path.is_empty() {
+            format!("invalid JSON body: {inner}")
+        } else {
+            format!("invalid JSON body at `{path}`: {inner}")
+        };
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message)
+    })
+}
+
+/// Reads a whole body under `limit` bytes (413 beyond it). With `require_json`, a
+/// `Content-Type` other than JSON is refused with 415.
+pub async fn read_body(
+    request: Request,
+    limit: usize,
+    require_json: bool,
+) -> Result<bytes::Bytes, ApiError> {
+    if require_json {
+        let content_type = request
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("application/json");
+        let essence = content_type.split(';').next().unwrap_or("").trim();
+        if essence != "application/json" && !essence.ends_with("+json") {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                format!("Content-Type `{content_type}` is not accepted; send application/json"),
+            ));
+        }
+    }
+    if let Some(length) = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        if length > limit {
+            return Err(too_large(limit));
+        }
+    }
+    axum::body::to_bytes(request.into_body(), limit)
+        .await
+        .map_err(|e| {
+            let over = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+            if over {
+                too_large(limit)
+            } else {
+                ApiError::bad_request(format!("the request body could not be read: {e}"))
+            }
+        })
+}
+
+fn too_large(limit: usize) -> ApiError {
+    ApiError::new(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload_too_large",
+        format!("the request body exceeds the limit of {limit} bytes"),
+    )
+}
+
+/// Parses an id from a path; anything that is not a UUID names nothing, so 404.
+pub fn path_id(raw: &str, what: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::not_found(format!("{what} `{raw}` does not exist")))
+}

@@ -1,0 +1,81 @@
+//! The HTTP surface: one router that every API joins, the shared state, and the
+//! fallbacks that keep even unknown routes in the one JSON error shape.
+
+pub mod admin;
+pub mod extract;
+pub mod health;
+pub mod ingestion;
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+
+use crate::auth::Authenticator;
+use crate::config::Settings;
+use crate::error::ApiError;
+use crate::server::metrics::Metrics;
+use crate::server::middleware;
+use crate::tenant::Tenancy;
+
+/// Where customers reach PostgreSQL, for connection URIs.
+#[derive(Debug, Clone)]
+pub struct Endpoints {
+    /// Host name of the cluster for direct URIs.
+    pub direct_host: String,
+    /// Port of the cluster.
+    pub direct_port: u16,
+    /// The PgBouncer (transaction mode) for pooled URIs, if any.
+    pub pooled: Option<(String, u16)>,
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    /// The settings snapshot.
+    pub settings: Arc<Settings>,
+    /// Credential checks.
+    pub auth: Arc<Authenticator>,
+    /// Workspaces, pools, provisioning.
+    pub tenancy: Tenancy,
+    /// Metrics registry.
+    pub metrics: Arc<Metrics>,
+    /// Customer-facing database endpoints.
+    pub endpoints: Arc<Endpoints>,
+}
+
+/// The whole router.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(health::routes())
+        .merge(admin::routes())
+        .merge(ingestion::routes())
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn_with_state(state.clone(), middleware::deadline))
+        .layer(from_fn(middleware::json_errors))
+        .layer(from_fn(middleware::api_version))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(from_fn_with_state(state.clone(), middleware::observe))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found("no such route")
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this route does not accept that method",
+    )
+}
+
+fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a handler panicked; answered 500");
+    ApiError::internal().into_response()
+}

@@ -1,0 +1,96 @@
+//! The control database `plinth_control`: workspaces, API-key hashes and every other
+//! record that replicas share. The host keeps no state another replica would need.
+
+pub mod api_keys;
+mod migrations;
+pub mod notify;
+pub mod roles;
+pub mod workspaces;
+
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
+
+pub use migrations::{harden_embedded, prepare, CONTROL_DB};
+
+use crate::cluster::Cluster;
+
+/// Connections the host keeps to the control database.
+const CONTROL_POOL_SIZE: usize = 16;
+
+/// A control-database failure.
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    /// A statement failed.
+    #[error("control database: {0}")]
+    Db(#[from] tokio_postgres::Error),
+    /// No connection could be had.
+    #[error("control database pool: {0}")]
+    Pool(#[from] deadpool_postgres::PoolError),
+    /// A migration failed; nothing of it was applied.
+    #[error("control-database migration {version} failed: {message}")]
+    Migration {
+        /// Its version.
+        version: i32,
+        /// The database's message.
+        message: String,
+    },
+}
+
+impl ControlError {
+    /// True when the database could not be reached (rather than refusing a statement).
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            Self::Pool(_) => true,
+            Self::Db(e) => e.is_closed() || e.code().is_none(),
+            Self::Migration { .. } => false,
+        }
+    }
+}
+
+/// The shared handle to the control database.
+#[derive(Clone)]
+pub struct ControlDb {
+    pool: Pool,
+}
+
+impl ControlDb {
+    /// Opens a pool to `plinth_control` (after [`prepare`]).
+    pub fn connect(cluster: &Cluster) -> Result<Self, deadpool_postgres::BuildError> {
+        let manager = Manager::from_config(
+            cluster.admin_config(CONTROL_DB),
+            tokio_postgres::NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(CONTROL_POOL_SIZE)
+            .runtime(Runtime::Tokio1)
+            .timeouts(Timeouts {
+                wait: Some(Duration::from_secs(5)),
+                create: Some(Duration::from_secs(5)),
+                recycle: Some(Duration::from_secs(5)),
+            })
+            .build()?;
+        Ok(Self { pool })
+    }
+
+    /// A pooled connection.
+    pub async fn client(&self) -> Result<deadpool_postgres::Object, ControlError> {
+        Ok(self.pool.get().await?)
+    }
+
+    /// True when a trivial statement succeeds.
+    pub async fn is_reachable(&self) -> bool {
+        match self.client().await {
+            Ok(client) => client.simple_query("SELECT 1").await.is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    /// Closes the pool.
+    pub fn close(&self) {
+        self.pool.close();
+    }
+}

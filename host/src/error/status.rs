@@ -1,0 +1,143 @@
+//! The single table from each stage's errors to an HTTP status and a stable code.
+//! Internal causes are logged here and replaced by a generic message.
+
+use axum::http::StatusCode;
+use tokio_postgres::error::SqlState;
+
+use super::ApiError;
+use crate::auth::AuthError;
+use crate::control::ControlError;
+use crate::tenant::provision::ProvisionError;
+use crate::tenant::TenantError;
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        let message = error.to_string();
+        match error {
+            AuthError::Missing => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "missing_credential", message)
+            }
+            AuthError::Invalid(_) => {
+                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credential", message)
+            }
+            AuthError::Expired => ApiError::new(StatusCode::UNAUTHORIZED, "token_expired", message),
+            AuthError::WrongWorkspace => {
+                ApiError::new(StatusCode::FORBIDDEN, "workspace_mismatch", message)
+            }
+            AuthError::MissingScope(_) => {
+                ApiError::new(StatusCode::FORBIDDEN, "insufficient_scope", message)
+            }
+            AuthError::AdminOnly => ApiError::new(StatusCode::FORBIDDEN, "admin_only", message),
+            AuthError::NoWorkspace(_) => {
+                ApiError::new(StatusCode::BAD_REQUEST, "workspace_required", message)
+            }
+            AuthError::Control(e) => e.into(),
+        }
+    }
+}
+
+impl From<ControlError> for ApiError {
+    fn from(error: ControlError) -> Self {
+        if error.is_unavailable() {
+            tracing::warn!(%error, "control database unavailable");
+            ApiError::database_unavailable()
+        } else {
+            tracing::error!(%error, "control database error");
+            ApiError::internal()
+        }
+    }
+}
+
+impl From<TenantError> for ApiError {
+    fn from(error: TenantError) -> Self {
+        match error {
+            TenantError::WorkspaceNotFound(_) => ApiError::not_found(error.to_string()),
+            TenantError::NotProvisioned(_) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "workspace_not_provisioned",
+                error.to_string(),
+            )
+            .with_hint("POST /api/v2/ingestion/provision provisions it"),
+            TenantError::Unavailable(detail) => {
+                tracing::warn!(%detail, "workspace database unavailable");
+                ApiError::database_unavailable()
+            }
+            TenantError::Control(e) => e.into(),
+            TenantError::Secret(e) => {
+                tracing::error!(error = %e, "stored secret unusable");
+                ApiError::internal()
+            }
+        }
+    }
+}
+
+impl From<ProvisionError> for ApiError {
+    fn from(error: ProvisionError) -> Self {
+        match error {
+            ProvisionError::WorkspaceNotFound(_) => ApiError::not_found(error.to_string()),
+            ProvisionError::Control(e) => e.into(),
+            ProvisionError::Db(e) if is_connection_error(&e) => ApiError::database_unavailable(),
+            other => {
+                tracing::error!(error = %other, "provisioning failed");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "provisioning_failed",
+                    "provisioning failed; the cause has been logged and a retry resumes it",
+                )
+            }
+        }
+    }
+}
+
+/// True when the error means the server could not be reached or went away.
+pub fn is_connection_error(error: &tokio_postgres::Error) -> bool {
+    match error.code() {
+        None => true,
+        Some(code) => {
+            let class = &code.code()[..2];
+            matches!(class, "08" | "53" | "57") && *code != SqlState::QUERY_CANCELED
+        }
+    }
+}
+
+impl ApiError {
+    /// Maps a database error on a tenant statement: constraint violations to 409/400,
+    /// privilege errors to 403, a timeout to 504, an unreachable server to 503, and any
+    /// other failure of a valid statement to 400 with the database's message.
+    pub fn from_db(error: tokio_postgres::Error) -> Self {
+        if is_connection_error(&error) {
+            tracing::warn!(%error, "database connection failure");
+            return ApiError::database_unavailable();
+        }
+        let Some(db) = error.as_db_error() else {
+            return ApiError::database_unavailable();
+        };
+        let code = db.code();
+        let mut message = db.message().to_owned();
+        if let Some(detail) = db.detail() {
+            message = format!("{message} ({detail})");
+        }
+        let (status, stable) = if *code == SqlState::UNIQUE_VIOLATION {
+            (StatusCode::CONFLICT, "unique_violation")
+        } else if *code == SqlState::FOREIGN_KEY_VIOLATION {
+            (StatusCode::CONFLICT, "foreign_key_violation")
+        } else if *code == SqlState::NOT_NULL_VIOLATION {
+            (StatusCode::BAD_REQUEST, "not_null_violation")
+        } else if *code == SqlState::CHECK_VIOLATION {
+            (StatusCode::BAD_REQUEST, "check_violation")
+        } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
+            (StatusCode::FORBIDDEN, "insufficient_privilege")
+        } else if *code == SqlState::QUERY_CANCELED {
+            (StatusCode::GATEWAY_TIMEOUT, "statement_timeout")
+        } else if *code == SqlState::T_R_SERIALIZATION_FAILURE
+            || *code == SqlState::T_R_DEADLOCK_DETECTED
+        {
+            (StatusCode::CONFLICT, "retry_transaction")
+        } else if code.code().starts_with("22") {
+            (StatusCode::BAD_REQUEST, "invalid_value")
+        } else {
+            (StatusCode::BAD_REQUEST, "database_error")
+        };
+        ApiError::new(status, stable, message)
+    }
+}

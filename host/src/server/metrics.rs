@@ -1,0 +1,151 @@
+//! Prometheus metrics: request counts and latency by route and status, and gauges of
+//! the workspace pools, rendered in the text format at `GET /metrics`.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
+use prometheus_client::registry::Registry;
+
+use crate::tenant::{PoolKind, TenantPools};
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RequestLabels {
+    route: String,
+    method: String,
+    status: u16,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RouteLabels {
+    route: String,
+    method: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct PoolLabels {
+    workspace: String,
+    kind: String,
+    state: String,
+}
+
+/// The registry and its metric families.
+pub struct Metrics {
+    registry: Registry,
+    requests: Family<RequestLabels, Counter>,
+    latency: Family<RouteLabels, Histogram>,
+    pool_connections: Family<PoolLabels, Gauge>,
+    server_connections: Gauge,
+    server_connection_ceiling: Gauge,
+    pools_open: Gauge,
+}
+
+fn latency_histogram() -> Histogram {
+    // 250 µs doubling to about 8 s.
+    Histogram::new(exponential_buckets(0.00025, 2.0, 16))
+}
+
+impl Metrics {
+    /// Registers every family.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("plinth");
+        let requests = Family::<RequestLabels, Counter>::default();
+        registry.register(
+            "http_requests",
+            "HTTP requests answered, by route, method and status",
+            requests.clone(),
+        );
+        let latency = Family::<RouteLabels, Histogram>::new_with_constructor(
+            latency_histogram as fn() -> Histogram,
+        );
+        registry.register(
+            "http_request_duration_seconds",
+            "Time to answer an HTTP request, by route and method",
+            latency.clone(),
+        );
+        let pool_connections = Family::<PoolLabels, Gauge>::default();
+        registry.register(
+            "pool_connections",
+            "Connections of each open workspace pool, by state (idle or in_use)",
+            pool_connections.clone(),
+        );
+        let server_connections = Gauge::default();
+        registry.register(
+            "server_connections",
+            "Server connections open to PostgreSQL across all workspace pools",
+            server_connections.clone(),
+        );
+        let server_connection_ceiling = Gauge::default();
+        registry.register(
+            "server_connection_ceiling",
+            "The configured ceiling on server connections",
+            server_connection_ceiling.clone(),
+        );
+        let pools_open = Gauge::default();
+        registry.register("pools_open", "Workspace pools open now", pools_open.clone());
+        Self {
+            registry,
+            requests,
+            latency,
+            pool_connections,
+            server_connections,
+            server_connection_ceiling,
+            pools_open,
+        }
+    }
+
+    /// Records one answered request.
+    pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+        self.requests
+            .get_or_create(&RequestLabels {
+                route: route.to_owned(),
+                method: method.to_owned(),
+                status,
+            })
+            .inc();
+        self.latency
+            .get_or_create(&RouteLabels {
+                route: route.to_owned(),
+                method: method.to_owned(),
+            })
+            .observe(seconds);
+    }
+
+    /// The text exposition, with pool gauges read now.
+    pub fn render(&self, pools: &TenantPools) -> String {
+        self.pool_connections.clear();
+        for (workspace, kind, size, available) in pools.pool_stats() {
+            let kind = match kind {
+                PoolKind::Api => "api",
+                PoolKind::Admin => "admin",
+            };
+            for (state, value) in [
+                ("idle", available),
+                ("in_use", size.saturating_sub(available)),
+            ] {
+                self.pool_connections
+                    .get_or_create(&PoolLabels {
+                        workspace: workspace.to_string(),
+                        kind: kind.into(),
+                        state: state.into(),
+                    })
+                    .set(value as i64);
+            }
+        }
+        self.server_connections.set(pools.open_connections() as i64);
+        self.server_connection_ceiling.set(pools.ceiling() as i64);
+        self.pools_open.set(pools.pool_count() as i64);
+        let mut out = String::new();
+        if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
+            out.clear();
+        }
+        out
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}

@@ -1,0 +1,147 @@
+//! Middleware every request passes: request id, API version, timeout, metrics and
+//! an access log line.
+
+use std::time::Instant;
+
+use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use tracing::Instrument;
+
+use crate::api::AppState;
+use crate::error::ApiError;
+
+/// The header carrying the request id.
+pub const REQUEST_ID: &str = "x-request-id";
+/// The header selecting the API version.
+pub const API_VERSION: &str = "x-api-version";
+/// The API versions this server speaks.
+pub const SUPPORTED_API_VERSIONS: &[&str] = &["2024-01-01"];
+
+/// The id of the current request, in the request's extensions.
+#[derive(Debug, Clone)]
+pub struct RequestId(pub String);
+
+/// Accepts a sane incoming `X-Request-Id` or makes one, logs under it, echoes it,
+/// and records the request in the metrics.
+pub async fn observe(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let id = request
+        .headers()
+        .get(REQUEST_ID)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 128
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.:".contains(&b))
+        })
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    request.extensions_mut().insert(RequestId(id.clone()));
+    let method = request.method().as_str().to_owned();
+    let route = request
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_owned())
+        .unwrap_or_else(|| "unmatched".into());
+    let span = tracing::info_span!("request", request_id = %id, %method, %route);
+    let mut response = next.run(request).instrument(span.clone()).await;
+    let status = response.status().as_u16();
+    let elapsed = started.elapsed();
+    state
+        .metrics
+        .observe(&route, &method, status, elapsed.as_secs_f64());
+    span.in_scope(|| {
+        tracing::info!(
+            status,
+            elapsed_ms = elapsed.as_secs_f64() * 1000.0,
+            "answered"
+        );
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID, value);
+    }
+    response
+}
+
+/// Refuses an `X-API-Version` other than the supported ones (absent is accepted).
+pub async fn api_version(request: Request, next: Next) -> Response {
+    if let Some(value) = request.headers().get(API_VERSION) {
+        let ok = value
+            .to_str()
+            .map(|v| SUPPORTED_API_VERSIONS.contains(&v.trim()))
+            .unwrap_or(false);
+        if !ok {
+            return ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "unsupported_api_version",
+                format!(
+                    "X-API-Version `{}` is not supported; supported versions: {}",
+                    String::from_utf8_lossy(value.as_bytes()),
+                    SUPPORTED_API_VERSIONS.join(", ")
+                ),
+            )
+            .with_details(serde_json::json!({ "supported": SUPPORTED_API_VERSIONS }))
+            .into_response();
+        }
+    }
+    next.run(request).await
+}
+
+/// Answers 504 when a request runs past the configured limit.
+pub async fn deadline(State(state): State<AppState>, request: Request, next: Next) -> Response {
+    let limit = state.settings.http.request_timeout;
+    match tokio::time::timeout(limit, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => ApiError::new(
+            StatusCode::GATEWAY_TIMEOUT,
+            "request_timeout",
+            format!("the request did not finish within {} s", limit.as_secs()),
+        )
+        .into_response(),
+    }
+}
+
+/// Rewrites any error response that is not already JSON (a framework rejection, say)
+/// into the one JSON error shape, keeping its status.
+pub async fn json_errors(request: Request, next: Next) -> Response {
+    let response = next.run(request).await;
+    let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
+    let is_json = response
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/json"));
+    if is_json {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 4096).await.unwrap_or_default();
+    let message = String::from_utf8_lossy(&text).trim().to_owned();
+    let message = if message.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        message
+    };
+    let code = match status {
+        StatusCode::BAD_REQUEST => "invalid_request",
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "unprocessable",
+        s if s.is_server_error() => "internal",
+        _ => "error",
+    };
+    let mut rewritten = ApiError::new(status, code, message).into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
+            rewritten.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    rewritten
+}

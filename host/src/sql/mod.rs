@@ -1,0 +1,51 @@
+//! SQL text: the only place identifiers are quoted and statements are assembled.
+//! Values always travel as bind parameters; the one exception is DDL that PostgreSQL
+//! cannot parameterise (role passwords), which goes through [`quote_literal`].
+
+/// Quotes an identifier: wraps it in double quotes and doubles any inside.
+/// Accepts any string; the result is always a single identifier token.
+///
+/// ```
+/// use plinth::sql::quote_ident;
+/// assert_eq!(quote_ident("orders"), "\"orders\"");
+/// assert_eq!(quote_ident("we\"ird"), "\"we\"\"ird\"");
+/// ```
+pub fn quote_ident(name: &str) -> String {
+    let mut out = String::with_capacity(name.len() + 2);
+    out.push('"');
+    for c in name.chars() {
+        if c == '"' {
+            out.push('"');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
+/// Quotes a schema-qualified name.
+///
+/// ```
+/// use plinth::sql::quote_qualified;
+/// assert_eq!(quote_qualified("tenant_custom", "t"), "\"tenant_custom\".\"t\"");
+/// ```
+pub fn quote_qualified(schema: &str, name: &str) -> String {
+    format!("{}.{}", quote_ident(schema), quote_ident(name))
+}
+
+/// Quotes a string literal for DDL that cannot take parameters. Uses the `E''` form
+/// only when a backslash is present, doubling quotes and backslashes.
+///
+/// ```
+/// use plinth::sql::quote_literal;
+/// assert_eq!(quote_literal("it's"), "'it''s'");
+/// assert_eq!(quote_literal("a\\b"), "E'a\\\\b'");
+/// ```
+pub fn quote_literal(value: &str) -> String {
+    let escaped = value.replace('\'', "''");
+    if value.contains('\\') {
+        format!("E'{}'", escaped.replace('\\', "\\\\"))
+    } else {
+        format!("'{escaped}'")
+    }
+}

@@ -1,0 +1,158 @@
+//! Tenancy: resolving a workspace, its pools, provisioning its database, and the one
+//! function that runs tenant work in a transaction with the tenant context set.
+
+mod directory;
+pub mod names;
+mod pools;
+pub mod provision;
+mod transaction;
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+
+pub use directory::Directory;
+pub use pools::{PoolKind, PoolTarget, TenantPools};
+pub use transaction::{Access, TenantContext};
+
+use crate::cluster::Cluster;
+use crate::control::notify::{Invalidation, Invalidations};
+use crate::control::roles::RoleKind;
+use crate::control::workspaces::Workspace;
+use crate::control::{ControlDb, ControlError};
+use crate::secrets::{SecretBox, SecretError};
+
+/// Why tenant work could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum TenantError {
+    /// No such workspace.
+    #[error("workspace {0} does not exist")]
+    WorkspaceNotFound(Uuid),
+    /// The workspace has no database yet (or it is being provisioned).
+    #[error("workspace {0} is not provisioned")]
+    NotProvisioned(Uuid),
+    /// The workspace database cannot be reached.
+    #[error("the workspace database is unavailable: {0}")]
+    Unavailable(String),
+    /// The control database failed.
+    #[error(transparent)]
+    Control(#[from] ControlError),
+    /// A stored secret could not be opened.
+    #[error(transparent)]
+    Secret(#[from] SecretError),
+}
+
+impl From<deadpool_postgres::PoolError> for TenantError {
+    fn from(error: deadpool_postgres::PoolError) -> Self {
+        TenantError::Unavailable(error.to_string())
+    }
+}
+
+impl From<deadpool_postgres::BuildError> for TenantError {
+    fn from(error: deadpool_postgres::BuildError) -> Self {
+        TenantError::Unavailable(error.to_string())
+    }
+}
+
+/// Everything tenant work needs, shared by all handlers.
+#[derive(Clone)]
+pub struct Tenancy {
+    /// The control database.
+    pub control: ControlDb,
+    /// The cluster, as its administrator.
+    pub cluster: Cluster,
+    /// Cached workspace records.
+    pub directory: Directory,
+    /// The pools.
+    pub pools: TenantPools,
+    /// The key sealing stored passwords.
+    pub secrets: Arc<SecretBox>,
+}
+
+impl Tenancy {
+    /// Builds the tenancy layer and makes pools follow role changes.
+    pub fn new(
+        control: ControlDb,
+        cluster: Cluster,
+        pools: TenantPools,
+        secrets: Arc<SecretBox>,
+        invalidations: &Invalidations,
+    ) -> Self {
+        let directory = Directory::new(control.clone(), invalidations.clone());
+        let mut receiver = invalidations.subscribe();
+        let evicting = pools.clone();
+        tokio::spawn(async move {
+            while let Ok(message) = receiver.recv().await {
+                if let Invalidation::Other(kind, id) = message {
+                    if kind == "roles" {
+                        if let Ok(id) = Uuid::parse_str(&id) {
+                            evicting.evict(id).await;
+                        }
+                    }
+                }
+            }
+        });
+        Self {
+            control,
+            cluster,
+            directory,
+            pools,
+            secrets,
+        }
+    }
+
+    /// The workspace, or 404.
+    pub async fn workspace(&self, id: Uuid) -> Result<Arc<Workspace>, TenantError> {
+        self.directory
+            .get(id)
+            .await?
+            .ok_or(TenantError::WorkspaceNotFound(id))
+    }
+
+    /// The workspace, which must be provisioned, or 404/503.
+    pub async fn ready_workspace(&self, id: Uuid) -> Result<Arc<Workspace>, TenantError> {
+        let workspace = self.workspace(id).await?;
+        if !workspace.is_ready() {
+            return Err(TenantError::NotProvisioned(id));
+        }
+        Ok(workspace)
+    }
+
+    /// The pool of `kind` for a provisioned workspace.
+    pub async fn pool(
+        &self,
+        workspace: &Workspace,
+        kind: PoolKind,
+    ) -> Result<deadpool_postgres::Pool, TenantError> {
+        if let Some(pool) = self.pools.cached(workspace.id, kind).await {
+            return Ok(pool);
+        }
+        let database = workspace
+            .database_name
+            .clone()
+            .ok_or(TenantError::NotProvisioned(workspace.id))?;
+        let login = match kind {
+            PoolKind::Admin => None,
+            PoolKind::Api => Some(self.login(workspace.id, RoleKind::Api).await?),
+        };
+        Ok(self
+            .pools
+            .pool(workspace.id, kind, PoolTarget { database, login })
+            .await?)
+    }
+
+    /// A role's name and clear password, from the control database.
+    pub async fn login(
+        &self,
+        workspace: Uuid,
+        kind: RoleKind,
+    ) -> Result<(String, String), TenantError> {
+        let stored = self
+            .control
+            .role(workspace, kind)
+            .await?
+            .ok_or(TenantError::NotProvisioned(workspace))?;
+        let password = self.secrets.open(&stored.password_sealed)?;
+        Ok((stored.role_name, password))
+    }
+}

@@ -1,0 +1,226 @@
+//! Connection pools per workspace database: created on first use, evicted when idle,
+//! and all of them together held under one ceiling of server connections.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime, Timeouts};
+use moka::future::Cache;
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinHandle;
+use uuid::Uuid;
+
+use crate::cluster::Cluster;
+use crate::config::PoolSettings;
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// How often idle connections are closed.
+const JANITOR_PERIOD: Duration = Duration::from_secs(10);
+
+/// Which pool of a workspace.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PoolKind {
+    /// The API role, which row-level security applies to: every tenant request.
+    Api,
+    /// The administrator: DDL of Workspace Tables, base-record loads, migrations.
+    Admin,
+}
+
+/// Credentials for one pool (the password is never logged).
+#[derive(Clone)]
+pub struct PoolTarget {
+    /// The workspace database.
+    pub database: String,
+    /// `Some((role, password))` for a role login, `None` for the administrator.
+    pub login: Option<(String, String)>,
+}
+
+/// The per-workspace pools under a global ceiling.
+#[derive(Clone)]
+pub struct TenantPools {
+    pools: Cache<(Uuid, PoolKind), Pool>,
+    permits: Arc<Semaphore>,
+    trim: Arc<Notify>,
+    cluster: Cluster,
+    settings: PoolSettings,
+}
+
+impl TenantPools {
+    /// Creates the pool set and its janitor.
+    pub fn new(cluster: Cluster, settings: PoolSettings) -> Self {
+        let pools = Cache::builder()
+            .time_to_idle(settings.idle)
+            .eviction_listener(|_key, pool: Pool, _cause| pool.close())
+            .build();
+        let this = Self {
+            pools,
+            permits: Arc::new(Semaphore::new(settings.max_server_connections)),
+            trim: Arc::new(Notify::new()),
+            cluster,
+            settings,
+        };
+        let janitor = this.clone();
+        tokio::spawn(async move { janitor.run_janitor().await });
+        this
+    }
+
+    /// The pool of `workspace` of `kind`, created with `target` on first use.
+    pub async fn pool(
+        &self,
+        workspace: Uuid,
+        kind: PoolKind,
+        target: PoolTarget,
+    ) -> Result<Pool, deadpool_postgres::BuildError> {
+        if let Some(pool) = self.pools.get(&(workspace, kind)).await {
+            return Ok(pool);
+        }
+        let pool = self.build(kind, target)?;
+        Ok(self
+            .pools
+            .get_with((workspace, kind), async move { pool })
+            .await)
+    }
+
+    /// The pool of `workspace` of `kind` if it is open already.
+    pub async fn cached(&self, workspace: Uuid, kind: PoolKind) -> Option<Pool> {
+        self.pools.get(&(workspace, kind)).await
+    }
+
+    /// Closes and forgets a workspace's pools (after a password rotation or a drop).
+    pub async fn evict(&self, workspace: Uuid) {
+        for kind in [PoolKind::Api, PoolKind::Admin] {
+            if let Some(pool) = self.pools.remove(&(workspace, kind)).await {
+                pool.close();
+            }
+        }
+    }
+
+    /// Closes every pool (shutdown).
+    pub fn close_all(&self) {
+        for (_, pool) in self.pools.iter() {
+            pool.close();
+        }
+        self.pools.invalidate_all();
+    }
+
+    /// Server connections open now, across all pools.
+    pub fn open_connections(&self) -> usize {
+        self.settings.max_server_connections - self.permits.available_permits()
+    }
+
+    /// The configured ceiling.
+    pub fn ceiling(&self) -> usize {
+        self.settings.max_server_connections
+    }
+
+    /// Pools open now.
+    pub fn pool_count(&self) -> u64 {
+        self.pools.entry_count()
+    }
+
+    /// Per-pool (size, available) for the metrics endpoint.
+    pub fn pool_stats(&self) -> Vec<(Uuid, PoolKind, usize, usize)> {
+        self.pools
+            .iter()
+            .map(|(key, pool)| {
+                let status = pool.status();
+                (key.0, key.1, status.size, status.available)
+            })
+            .collect()
+    }
+
+    fn build(
+        &self,
+        kind: PoolKind,
+        target: PoolTarget,
+    ) -> Result<Pool, deadpool_postgres::BuildError> {
+        let mut config = match &target.login {
+            Some((user, password)) => self.cluster.role_config(&target.database, user, password),
+            None => self.cluster.admin_config(&target.database),
+        };
+        config.options(format!(
+            "-c statement_timeout={}",
+            self.settings.statement_timeout_ms
+        ));
+        let manager = Manager::from_connect(
+            config,
+            CappedConnect {
+                permits: self.permits.clone(),
+                trim: self.trim.clone(),
+            },
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let size = match kind {
+            PoolKind::Api => self.settings.workspace_pool_size,
+            PoolKind::Admin => 2,
+        };
+        let timeout = Some(self.settings.checkout_timeout);
+        Pool::builder(manager)
+            .max_size(size)
+            .runtime(Runtime::Tokio1)
+            .timeouts(Timeouts {
+                wait: timeout,
+                create: timeout,
+                recycle: timeout,
+            })
+            .build()
+    }
+
+    async fn run_janitor(self) {
+        loop {
+            let pressed = tokio::select! {
+                _ = tokio::time::sleep(JANITOR_PERIOD) => false,
+                _ = self.trim.notified() => true,
+            };
+            let idle = if pressed {
+                Duration::ZERO
+            } else {
+                self.settings.idle
+            };
+            for (_, pool) in self.pools.iter() {
+                pool.retain(|_, metrics| metrics.last_used() < idle);
+            }
+            self.pools.run_pending_tasks().await;
+        }
+    }
+}
+
+/// Opens a connection only under a permit of the global ceiling; the permit lives as
+/// long as the connection's driver task, so closing a connection frees it.
+struct CappedConnect {
+    permits: Arc<Semaphore>,
+    trim: Arc<Notify>,
+}
+
+impl deadpool_postgres::Connect for CappedConnect {
+    fn connect(
+        &self,
+        pg_config: &tokio_postgres::Config,
+    ) -> BoxFuture<'_, Result<(tokio_postgres::Client, JoinHandle<()>), tokio_postgres::Error>>
+    {
+        let config = pg_config.clone();
+        Box::pin(async move {
+            let permit = match self.permits.clone().try_acquire_owned() {
+                Ok(permit) => Some(permit),
+                Err(_) => {
+                    // At the ceiling: ask the janitor to close idle connections elsewhere.
+                    self.trim.notify_one();
+                    self.permits.clone().acquire_owned().await.ok()
+                }
+            };
+            let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
+            let task = tokio::spawn(async move {
+                let _permit = permit;
+                if let Err(error) = connection.await {
+                    tracing::debug!(%error, "workspace connection closed");
+                }
+            });
+            Ok((client, task))
+        })
+    }
+}

@@ -1,0 +1,102 @@
+//! The template database every workspace database is cloned from, built once per
+//! managed-schema version so that provisioning is a fast `CREATE DATABASE ... TEMPLATE`.
+
+use std::time::Duration;
+
+use tokio_postgres::Client;
+
+use crate::cluster::Cluster;
+use crate::sql::quote_ident;
+
+use super::{managed, roles, ProvisionError};
+
+/// Advisory-lock key serialising template builds and group-role creation ("plinthtp").
+const TEMPLATE_LOCK: i64 = 0x706c_696e_7468_7470;
+
+/// The template of the current managed-schema version.
+pub fn name() -> String {
+    format!("plinth_template_v{}", managed::LATEST)
+}
+
+/// Makes sure the current template (and the group roles it grants to) exists.
+pub async fn ensure(cluster: &Cluster, maintenance: &Client) -> Result<String, ProvisionError> {
+    let template = name();
+    if database_exists(maintenance, &template).await? {
+        return Ok(template);
+    }
+    maintenance
+        .execute("SELECT pg_advisory_lock($1)", &[&TEMPLATE_LOCK])
+        .await?;
+    let built = build(cluster, maintenance, &template).await;
+    maintenance
+        .execute("SELECT pg_advisory_unlock($1)", &[&TEMPLATE_LOCK])
+        .await?;
+    built.map(|()| template)
+}
+
+async fn build(
+    cluster: &Cluster,
+    maintenance: &Client,
+    template: &str,
+) -> Result<(), ProvisionError> {
+    if database_exists(maintenance, template).await? {
+        return Ok(());
+    }
+    roles::ensure_group_roles(maintenance).await?;
+    tracing::info!(template, "building the workspace template database");
+    let building = format!("{template}_building");
+    maintenance
+        .batch_execute(&format!(
+            "DROP DATABASE IF EXISTS {}",
+            quote_ident(&building)
+        ))
+        .await?;
+    maintenance
+        .batch_execute(&format!("CREATE DATABASE {}", quote_ident(&building)))
+        .await?;
+    maintenance
+        .batch_execute(&format!(
+            "REVOKE ALL ON DATABASE {} FROM PUBLIC",
+            quote_ident(&building)
+        ))
+        .await?;
+    {
+        let client = cluster.connect_admin(&building).await?;
+        managed::upgrade(&client).await?;
+        managed::install_event_trigger(&client).await?;
+    }
+    // The template's own session must be gone before it can be renamed or cloned.
+    let rename = format!(
+        "ALTER DATABASE {} RENAME TO {}",
+        quote_ident(&building),
+        quote_ident(template)
+    );
+    retry_while_in_use(maintenance, &rename).await?;
+    Ok(())
+}
+
+/// True when a database of this name exists.
+pub async fn database_exists(client: &Client, name: &str) -> Result<bool, tokio_postgres::Error> {
+    Ok(client
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&name])
+        .await?
+        .is_some())
+}
+
+/// Runs a statement, retrying while it fails with "database is being accessed by
+/// other users" (SQLSTATE 55006) as a just-closed session finishes leaving.
+pub async fn retry_while_in_use(client: &Client, sql: &str) -> Result<(), tokio_postgres::Error> {
+    let mut attempts = 0;
+    loop {
+        match client.batch_execute(sql).await {
+            Err(e)
+                if attempts < 100
+                    && e.code() == Some(&tokio_postgres::error::SqlState::OBJECT_IN_USE) =>
+            {
+                attempts += 1;
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            other => return other,
+        }
+    }
+}

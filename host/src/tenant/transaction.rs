@@ -1,0 +1,83 @@
+//! The tenant transaction: every request's database work runs in one transaction on
+//! the workspace's pool, as the API role, after the tenant context is set with
+//! `set_config(..., true)` so that row-level security policies can read it.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use deadpool_postgres::Transaction;
+
+use crate::auth::Principal;
+use crate::control::workspaces::Workspace;
+use crate::error::ApiError;
+
+use super::{PoolKind, Tenancy, TenantError};
+
+/// Whether the transaction may write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// `READ ONLY`.
+    ReadOnly,
+    /// Reads and writes.
+    ReadWrite,
+}
+
+/// Who is asking, for which workspace.
+#[derive(Debug, Clone, Copy)]
+pub struct TenantContext<'a> {
+    /// The (provisioned) workspace.
+    pub workspace: &'a Workspace,
+    /// The authenticated caller.
+    pub principal: &'a Principal,
+}
+
+/// Sets the four settings of the tenant context for this transaction only.
+const SET_CONTEXT: &str = "SELECT set_config('app.tenant_id', $1, true), \
+     set_config('app.workspace_id', $2, true), \
+     set_config('app.user_id', $3, true), \
+     set_config('request.jwt.claims', $4, true)";
+
+/// The future a transaction body returns.
+pub type TxFuture<'t, T> = Pin<Box<dyn Future<Output = Result<T, ApiError>> + Send + 't>>;
+
+impl Tenancy {
+    /// Runs `body` in one transaction for `ctx`, committing when it succeeds and
+    /// rolling back when it fails.
+    pub async fn run<T, F>(
+        &self,
+        ctx: TenantContext<'_>,
+        access: Access,
+        body: F,
+    ) -> Result<T, ApiError>
+    where
+        F: for<'t> FnOnce(&'t Transaction<'t>) -> TxFuture<'t, T>,
+    {
+        let pool = self.pool(ctx.workspace, PoolKind::Api).await?;
+        let mut client = pool.get().await.map_err(TenantError::from)?;
+        let tx = client
+            .build_transaction()
+            .read_only(access == Access::ReadOnly)
+            .start()
+            .await
+            .map_err(ApiError::from_db)?;
+        let statement = tx
+            .prepare_cached(SET_CONTEXT)
+            .await
+            .map_err(ApiError::from_db)?;
+        let claims = ctx.principal.claims.to_string();
+        tx.query_one(
+            &statement,
+            &[
+                &ctx.workspace.tenant_id,
+                &ctx.workspace.id.to_string(),
+                &ctx.principal.user_id(),
+                &claims,
+            ],
+        )
+        .await
+        .map_err(ApiError::from_db)?;
+        let value = body(&tx).await?;
+        tx.commit().await.map_err(ApiError::from_db)?;
+        Ok(value)
+    }
+}

@@ -1,0 +1,264 @@
+//! Test support: real PostgreSQL servers, real `plinth serve` processes, an HTTP
+//! client, and fixtures. Nothing here is mocked; every service is started on a free
+//! port in a temp dir and fails loudly if it cannot start.
+
+#![allow(dead_code, unused_imports)]
+
+pub mod api;
+pub mod pg;
+pub mod procs;
+pub mod server;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::OnceLock;
+
+pub use api::{Api, Resp};
+pub use pg::TestPostgres;
+pub use server::{Plinth, ServerOptions};
+
+/// A fresh directory for one test, reachable by the unprivileged database user.
+pub fn temp_dir(label: &str) -> PathBuf {
+    static COUNTER: AtomicUsize = AtomicUsize::new(0);
+    let base = base_dir();
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let dir = base.join(format!("{label}-{n}"));
+    std::fs::create_dir_all(&dir).expect("create test dir");
+    chmod(&dir, 0o755);
+    dir
+}
+
+fn chmod(path: &std::path::Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+}
+
+/// `/tmp/plinth-tests/<pid>`, created once; directories of test runs that are gone
+/// are removed first.
+fn base_dir() -> &'static PathBuf {
+    static BASE: OnceLock<PathBuf> = OnceLock::new();
+    BASE.get_or_init(|| {
+        let root = std::env::temp_dir().join("plinth-tests");
+        std::fs::create_dir_all(&root).expect("create test root");
+        chmod(&root, 0o755);
+        if let Ok(entries) = std::fs::read_dir(&root) {
+            for entry in entries.flatten() {
+                let pid = entry.file_name().to_string_lossy().parse::<u32>().ok();
+                if let Some(pid) = pid {
+                    if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+                        let _ = std::fs::remove_dir_all(entry.path());
+                    }
+                }
+            }
+        }
+        let dir = root.join(std::process::id().to_string());
+        std::fs::create_dir_all(&dir).expect("create test base");
+        chmod(&dir, 0o755);
+        dir
+    })
+}
+
+/// A PostgreSQL cluster shared by the tests of this run that do not need their own.
+pub fn shared_cluster() -> &'static TestPostgres {
+    static CLUSTER: OnceLock<TestPostgres> = OnceLock::new();
+    CLUSTER.get_or_init(TestPostgres::start)
+}
+
+/// The HS256 secret of the shared server.
+pub const JWT_SECRET: &str = "plinth-test-secret-0123456789abcdef";
+
+/// A `plinth serve` on the shared cluster, with JWTs enabled, shared by tests that
+/// only need workspaces of their own.
+pub fn shared() -> &'static Plinth {
+    static SERVER: OnceLock<Plinth> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let keys = jwt_keys();
+        Plinth::start(ServerOptions {
+            database_url: Some(shared_cluster().url()),
+            env: vec![
+                ("PLINTH_JWT_SECRET".into(), JWT_SECRET.into()),
+                (
+                    "PLINTH_JWT_PUBLIC_KEYS".into(),
+                    keys.public_pem.display().to_string(),
+                ),
+                ("PLINTH_MAX_BODY_BYTES".into(), "1048576".into()),
+            ],
+            ..Default::default()
+        })
+    })
+}
+
+/// RSA and EC key pairs for RS256/ES256 tokens, generated once with openssl.
+pub struct JwtKeys {
+    /// PKCS#8 private RSA key.
+    pub rsa_private: PathBuf,
+    /// PKCS#8 private EC P-256 key.
+    pub ec_private: PathBuf,
+    /// Both public keys in one PEM file.
+    pub public_pem: PathBuf,
+    /// A JWKS file with both public keys (kids `rsa-1`, `ec-1`).
+    pub jwks: PathBuf,
+}
+
+/// The key pairs of this run.
+pub fn jwt_keys() -> &'static JwtKeys {
+    static KEYS: OnceLock<JwtKeys> = OnceLock::new();
+    KEYS.get_or_init(|| {
+        let dir = temp_dir("jwt-keys");
+        let run = |args: &[&str]| {
+            let out = std::process::Command::new("openssl")
+                .args(args)
+                .current_dir(&dir)
+                .output()
+                .expect("openssl must be installed for the JWT tests");
+            assert!(out.status.success(), "openssl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            out.stdout
+        };
+        run(&["genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", "rsa.pem"]);
+        run(&["pkey", "-in", "rsa.pem", "-pubout", "-out", "rsa.pub.pem"]);
+        run(&["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", "ec.pem"]);
+        run(&["pkey", "-in", "ec.pem", "-pubout", "-out", "ec.pub.pem"]);
+        let public = format!(
+            "{}{}",
+            std::fs::read_to_string(dir.join("rsa.pub.pem")).unwrap(),
+            std::fs::read_to_string(dir.join("ec.pub.pem")).unwrap()
+        );
+        std::fs::write(dir.join("public.pem"), public).unwrap();
+        // JWKS: modulus and exponent of the RSA key, coordinates of the EC key.
+        let modulus = run(&["rsa", "-in", "rsa.pem", "-noout", "-modulus"]);
+        let modulus = String::from_utf8(modulus).unwrap();
+        let modulus = hex::decode(modulus.trim().trim_start_matches("Modulus=")).unwrap();
+        let ec_der = run(&["pkey", "-in", "ec.pem", "-pubout", "-outform", "DER"]);
+        let point = &ec_der[ec_der.len() - 65..];
+        use base64::Engine;
+        let b64 = |b: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(b);
+        let jwks = serde_json::json!({ "keys": [
+            { "kty": "RSA", "kid": "rsa-1", "alg": "RS256", "use": "sig", "n": b64(&modulus), "e": "AQAB" },
+            { "kty": "EC", "kid": "ec-1", "alg": "ES256", "use": "sig", "crv": "P-256",
+              "x": b64(&point[1..33]), "y": b64(&point[33..65]) }
+        ]});
+        std::fs::write(dir.join("jwks.json"), jwks.to_string()).unwrap();
+        JwtKeys {
+            rsa_private: dir.join("rsa.pem"),
+            ec_private: dir.join("ec.pem"),
+            public_pem: dir.join("public.pem"),
+            jwks: dir.join("jwks.json"),
+        }
+    })
+}
+
+/// A workspace created through the admin API, with helpers for keys.
+#[derive(Clone)]
+pub struct Workspace {
+    /// Its id.
+    pub id: String,
+    /// Its tenant.
+    pub tenant_id: String,
+    /// Admin client of the server it lives on.
+    pub admin: Api,
+}
+
+impl Workspace {
+    /// Creates a workspace (not provisioned).
+    pub async fn create(server: &Plinth, name: &str) -> Self {
+        let admin = server.admin();
+        let resp = admin
+            .post("/v1/admin/workspaces", serde_json::json!({ "name": name }))
+            .await;
+        assert_eq!(resp.status, 201, "create workspace: {}", resp.body);
+        Self {
+            id: resp.body["id"].as_str().unwrap().to_owned(),
+            tenant_id: resp.body["tenant_id"].as_str().unwrap().to_owned(),
+            admin,
+        }
+    }
+
+    /// Creates and provisions a workspace.
+    pub async fn provisioned(server: &Plinth, name: &str) -> Self {
+        let ws = Self::create(server, name).await;
+        ws.provision().await;
+        ws
+    }
+
+    /// Provisions it.
+    pub async fn provision(&self) {
+        let resp = self
+            .admin
+            .with_header("X-Workspace-Id", &self.id)
+            .post("/api/v2/ingestion/provision", serde_json::json!({}))
+            .await;
+        assert_eq!(resp.status, 200, "provision: {}", resp.body);
+    }
+
+    /// A new API key with these scopes, as a client.
+    pub async fn key(&self, scopes: &[&str]) -> Api {
+        let (_, key) = self.key_with_id(scopes).await;
+        self.admin.with_token(&key)
+    }
+
+    /// A new API key: its id and the key itself.
+    pub async fn key_with_id(&self, scopes: &[&str]) -> (String, String) {
+        let resp = self
+            .admin
+            .post(
+                &format!("/v1/admin/workspaces/{}/api-keys", self.id),
+                serde_json::json!({ "name": "test", "scopes": scopes }),
+            )
+            .await;
+        assert_eq!(resp.status, 201, "create key: {}", resp.body);
+        (
+            resp.body["id"].as_str().unwrap().to_owned(),
+            resp.body["key"].as_str().unwrap().to_owned(),
+        )
+    }
+
+    /// An HS256 JWT for this workspace, valid for an hour.
+    pub fn jwt(&self, subject: &str, scopes: &[&str]) -> String {
+        hs256(serde_json::json!({
+            "sub": subject,
+            "workspace_id": self.id,
+            "scope": scopes.join(" "),
+            "exp": now() + 3600,
+        }))
+    }
+
+    /// A client authenticated with a JWT for `subject`.
+    pub fn jwt_client(&self, subject: &str, scopes: &[&str]) -> Api {
+        self.admin.with_token(&self.jwt(subject, scopes))
+    }
+}
+
+/// Seconds since the epoch.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+/// Signs claims with the shared HS256 secret.
+pub fn hs256(claims: serde_json::Value) -> String {
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// Nanoseconds since the epoch, for unique names.
+pub fn now_nanos() -> u128 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos()
+}
+
+/// A direct connection to a test cluster (for fixtures and for checking effects).
+pub async fn pg_connect(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+        .await
+        .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
+    tokio::spawn(connection);
+    client
+}

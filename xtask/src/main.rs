@@ -1,0 +1,120 @@
+//! `cargo xtask test`: installs what the tests need when it is missing (the
+//! wasm32-wasip2 target; PostgreSQL, PgBouncer and ClickHouse from Debian's packages),
+//! then runs every test of the workspace.
+
+use std::process::{Command, ExitCode};
+
+/// Debian packages the tests start servers from, keyed by the binary they provide.
+const PACKAGES: &[(&str, &str)] = &[
+    ("pgbouncer", "pgbouncer"),
+    ("clickhouse-server", "clickhouse-server"),
+    ("openssl", "openssl"),
+];
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = match args.first().map(String::as_str) {
+        Some("test") => test(&args[1..]),
+        Some("setup") => setup(),
+        _ => {
+            eprintln!("usage: cargo xtask test [cargo test args...] | cargo xtask setup");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("xtask: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(program: &str, args: &[&str]) -> Result<(), String> {
+    let status = Command::new(program)
+        .args(args)
+        .status()
+        .map_err(|e| format!("cannot run {program}: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "`{program} {}` failed with {status}",
+            args.join(" ")
+        ))
+    }
+}
+
+fn on_path(binary: &str) -> bool {
+    let Some(path) = std::env::var_os("PATH") else {
+        return false;
+    };
+    std::env::split_paths(&path)
+        .chain(["/usr/sbin".into(), "/usr/bin".into()])
+        .any(|dir| dir.join(binary).is_file())
+}
+
+fn postgres_installed() -> bool {
+    on_path("initdb")
+        || std::fs::read_dir("/usr/lib/postgresql")
+            .map(|dirs| {
+                dirs.flatten()
+                    .any(|d| d.path().join("bin/initdb").is_file())
+            })
+            .unwrap_or(false)
+}
+
+/// Installs the wasm target and the Debian packages the tests need.
+fn setup() -> Result<(), String> {
+    let targets = Command::new("rustup")
+        .args(["target", "list", "--installed"])
+        .output()
+        .map_err(|e| format!("cannot run rustup: {e}"))?;
+    if !String::from_utf8_lossy(&targets.stdout).contains("wasm32-wasip2") {
+        run("rustup", &["target", "add", "wasm32-wasip2"])?;
+    }
+    let mut missing: Vec<&str> = PACKAGES
+        .iter()
+        .filter(|(binary, _)| !on_path(binary))
+        .map(|(_, package)| *package)
+        .collect();
+    if !postgres_installed() {
+        missing.push("postgresql");
+    }
+    if !missing.is_empty() {
+        eprintln!("xtask: installing {}", missing.join(", "));
+        run("apt-get", &["update", "-qq"])?;
+        let mut args = vec!["install", "-y", "-qq", "--no-install-recommends"];
+        args.extend(&missing);
+        let status = Command::new("apt-get")
+            .args(&args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .map_err(|e| format!("cannot run apt-get: {e}"))?;
+        if !status.success() {
+            return Err(format!("apt-get install {} failed", missing.join(" ")));
+        }
+    }
+    Ok(())
+}
+
+/// Sets up, then runs `cargo test --workspace` with any extra arguments.
+fn test(extra: &[String]) -> Result<(), String> {
+    setup()?;
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut args = vec!["test".to_owned(), "--workspace".to_owned()];
+    args.extend(extra.iter().cloned());
+    let status = Command::new(cargo)
+        .args(&args)
+        .env(
+            "RUST_TEST_THREADS",
+            std::env::var("RUST_TEST_THREADS").unwrap_or_else(|_| "8".into()),
+        )
+        .status()
+        .map_err(|e| format!("cannot run cargo: {e}"))?;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(format!("tests failed ({status})"))
+    }
+}
