@@ -17,6 +17,7 @@ use crate::config::Settings;
 use crate::control::notify::Invalidations;
 use crate::control::{self, ControlDb};
 use crate::embedded::{self, EmbeddedPgBouncer, EmbeddedPostgres, PgBouncerSpec};
+use crate::plugins::PluginRuntime;
 use crate::secrets::SecretBox;
 use crate::server::{self, metrics::Metrics};
 use crate::tenant::{Tenancy, TenantPools};
@@ -100,6 +101,13 @@ async fn start_services(
         invalidations.clone(),
     );
     let pools = TenantPools::new(cluster.clone(), settings.pools.clone());
+    let plugins = PluginRuntime::new(
+        &settings.plugins,
+        Some(settings.data_dir.join("plugins")),
+        Some(control.clone()),
+        Some(&invalidations),
+    )
+    .await?;
     let tenancy = Tenancy::new(control, cluster.clone(), pools, secrets, &invalidations);
 
     let mut bouncer = None;
@@ -130,6 +138,7 @@ async fn start_services(
         tenancy,
         metrics: Arc::new(Metrics::new()),
         endpoints: Arc::new(endpoints),
+        plugins,
     };
     Ok((state, bouncer))
 }

@@ -144,3 +144,11 @@ impl Cluster {
         Ok(client)
     }
 }
+
+/// A database error with the server's message (tokio-postgres alone says "db error").
+pub fn describe(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => format!("{} ({})", db.message(), db.code().code()),
+        None => error.to_string(),
+    }
+}

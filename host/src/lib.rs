@@ -26,6 +26,7 @@ pub mod config;
 pub mod control;
 pub mod embedded;
 pub mod error;
+pub mod plugins;
 pub mod secrets;
 pub mod server;
 pub mod sql;

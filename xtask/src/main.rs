@@ -98,10 +98,24 @@ fn setup() -> Result<(), String> {
     Ok(())
 }
 
-/// Sets up, then runs `cargo test --workspace` with any extra arguments.
+/// Sets up, runs the plugins' native unit tests (the grammar), then `cargo test
+/// --workspace` with any extra arguments.
 fn test(extra: &[String]) -> Result<(), String> {
     setup()?;
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target = std::env::var("CARGO_TARGET_DIR").unwrap_or_else(|_| "target".into());
+    run(
+        &cargo,
+        &[
+            "test",
+            "--manifest-path",
+            "plugins/Cargo.toml",
+            "--package",
+            "filter-grammar",
+            "--target-dir",
+            &format!("{target}/plugins-native"),
+        ],
+    )?;
     let mut args = vec!["test".to_owned(), "--workspace".to_owned()];
     args.extend(extra.iter().cloned());
     let status = Command::new(cargo)

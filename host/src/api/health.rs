@@ -43,6 +43,6 @@ async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
             header::CONTENT_TYPE,
             "application/openmetrics-text; version=1.0.0; charset=utf-8",
         )],
-        state.metrics.render(&state.tenancy.pools),
+        state.metrics.render(&state.tenancy.pools, &state.plugins),
     )
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod extract;
 pub mod health;
 pub mod ingestion;
+pub mod plugins;
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use tower_http::catch_panic::CatchPanicLayer;
 use crate::auth::Authenticator;
 use crate::config::Settings;
 use crate::error::ApiError;
+use crate::plugins::PluginRuntime;
 use crate::server::metrics::Metrics;
 use crate::server::middleware;
 use crate::tenant::Tenancy;
@@ -45,6 +47,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Customer-facing database endpoints.
     pub endpoints: Arc<Endpoints>,
+    /// The plugin runtime.
+    pub plugins: Arc<PluginRuntime>,
 }
 
 /// The whole router.
@@ -53,6 +57,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::routes())
         .merge(admin::routes())
         .merge(ingestion::routes())
+        .merge(plugins::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), middleware::deadline))

@@ -22,6 +22,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "workspace_roles",
         include_str!("migrations/0002_workspace_roles.sql"),
     ),
+    (3, "plugins", include_str!("migrations/0003_plugins.sql")),
 ];
 
 /// Creates `plinth_control` if needed and brings it to the newest version.

@@ -4,6 +4,7 @@
 pub mod api_keys;
 mod migrations;
 pub mod notify;
+pub mod plugins;
 pub mod roles;
 pub mod workspaces;
 
@@ -22,7 +23,7 @@ const CONTROL_POOL_SIZE: usize = 16;
 #[derive(Debug, thiserror::Error)]
 pub enum ControlError {
     /// A statement failed.
-    #[error("control database: {0}")]
+    #[error("control database: {}", crate::cluster::describe(.0))]
     Db(#[from] tokio_postgres::Error),
     /// No connection could be had.
     #[error("control database pool: {0}")]

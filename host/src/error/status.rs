@@ -7,6 +7,7 @@ use tokio_postgres::error::SqlState;
 use super::ApiError;
 use crate::auth::AuthError;
 use crate::control::ControlError;
+use crate::plugins::{PluginError, PluginFault};
 use crate::tenant::provision::ProvisionError;
 use crate::tenant::TenantError;
 
@@ -139,5 +140,26 @@ impl ApiError {
             (StatusCode::BAD_REQUEST, "database_error")
         };
         ApiError::new(status, stable, message)
+    }
+}
+
+impl From<PluginError> for ApiError {
+    fn from(error: PluginError) -> Self {
+        let message = error.to_string();
+        let details = serde_json::json!({ "plugin": error.name, "kind": error.kind.as_str() });
+        let api = match error.fault {
+            PluginFault::Deadline => {
+                ApiError::new(StatusCode::GATEWAY_TIMEOUT, "plugin_timeout", message)
+            }
+            PluginFault::Busy => {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "plugin_busy", message)
+            }
+            PluginFault::Host(detail) => {
+                tracing::error!(%detail, plugin = %error.name, "host failure around a plugin call");
+                return ApiError::internal();
+            }
+            _ => ApiError::new(StatusCode::BAD_GATEWAY, "plugin_failed", message),
+        };
+        api.with_details(details)
     }
 }

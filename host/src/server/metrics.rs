@@ -8,6 +8,9 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+use std::sync::atomic::Ordering;
+
+use crate::plugins::{PluginKind, PluginRuntime};
 use crate::tenant::{PoolKind, TenantPools};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -39,6 +42,18 @@ pub struct Metrics {
     server_connections: Gauge,
     server_connection_ceiling: Gauge,
     pools_open: Gauge,
+    plugin_cache: Family<CacheLabels, Gauge>,
+    plugin_idle: Family<KindLabels, Gauge>,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct CacheLabels {
+    event: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct KindLabels {
+    kind: String,
 }
 
 fn latency_histogram() -> Histogram {
@@ -84,6 +99,18 @@ impl Metrics {
         );
         let pools_open = Gauge::default();
         registry.register("pools_open", "Workspace pools open now", pools_open.clone());
+        let plugin_cache = Family::<CacheLabels, Gauge>::default();
+        registry.register(
+            "plugin_components",
+            "Plugin components since start, by how they were obtained (compiled, loaded from disk, rejected artifact)",
+            plugin_cache.clone(),
+        );
+        let plugin_idle = Family::<KindLabels, Gauge>::default();
+        registry.register(
+            "plugin_idle_instances",
+            "Warm plugin instances waiting for reuse, by plugin kind",
+            plugin_idle.clone(),
+        );
         Self {
             registry,
             requests,
@@ -92,6 +119,8 @@ impl Metrics {
             server_connections,
             server_connection_ceiling,
             pools_open,
+            plugin_cache,
+            plugin_idle,
         }
     }
 
@@ -113,7 +142,26 @@ impl Metrics {
     }
 
     /// The text exposition, with pool gauges read now.
-    pub fn render(&self, pools: &TenantPools) -> String {
+    pub fn render(&self, pools: &TenantPools, plugins: &PluginRuntime) -> String {
+        let counters = plugins.cache_counters();
+        for (event, value) in [
+            ("compiled", &counters.compiled),
+            ("loaded", &counters.loaded),
+            ("rejected", &counters.rejected),
+        ] {
+            self.plugin_cache
+                .get_or_create(&CacheLabels {
+                    event: event.into(),
+                })
+                .set(value.load(Ordering::Relaxed) as i64);
+        }
+        for kind in PluginKind::ALL {
+            self.plugin_idle
+                .get_or_create(&KindLabels {
+                    kind: kind.as_str().into(),
+                })
+                .set(plugins.idle_instances(kind) as i64);
+        }
         self.pool_connections.clear();
         for (workspace, kind, size, available) in pools.pool_stats() {
             let kind = match kind {

@@ -1,0 +1,20 @@
+//! The built-in plugins, compiled from `plugins/` by the build script and embedded in
+//! the binary, so `plinth` runs with no plugin files around it.
+
+use super::PluginKind;
+
+/// The PostgREST-compatible filter parser.
+pub const FILTER_PARSER: &[u8] = include_bytes!(env!("PLINTH_PLUGIN_FILTER_PARSER"));
+/// JSON Schema validation.
+pub const JSONSCHEMA_POLICY: &[u8] = include_bytes!(env!("PLINTH_PLUGIN_JSONSCHEMA_POLICY"));
+/// The allow-all row authorizer.
+pub const ALLOW_ALL_AUTHORIZER: &[u8] = include_bytes!(env!("PLINTH_PLUGIN_ALLOW_ALL_AUTHORIZER"));
+
+/// The built-in plugin of a kind: its name and bytes.
+pub fn for_kind(kind: PluginKind) -> (&'static str, &'static [u8]) {
+    match kind {
+        PluginKind::FilterParser => ("builtin:postgrest-grammar", FILTER_PARSER),
+        PluginKind::ValidationPolicy => ("builtin:jsonschema", JSONSCHEMA_POLICY),
+        PluginKind::RowAuthorizer => ("builtin:allow-all", ALLOW_ALL_AUTHORIZER),
+    }
+}

@@ -1,0 +1,314 @@
+//! Which plugin a workspace uses: its own (installed with `plugins:admin`), else the
+//! platform's (installed by the operator), else the built-in one. Resolutions are
+//! cached per workspace and dropped when any replica installs or removes a plugin;
+//! requests already running keep the version they started with.
+
+use std::sync::Arc;
+
+use uuid::Uuid;
+use wasmtime::component::{Instance, InstancePre};
+use wasmtime::Store;
+
+use super::bindings::exports::plinth::authorizer::authorizer as authorizer_exports;
+use super::bindings::exports::plinth::filter::parser as filter_exports;
+use super::bindings::exports::plinth::validation::policy as validation_exports;
+use super::runtime::PluginRuntime;
+use super::state::HostState;
+use super::{builtin, PluginError, PluginFault, PluginKind};
+use crate::control::notify::{Invalidation, Invalidations};
+use crate::control::ControlDb;
+
+/// Where a plugin comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// Embedded in the binary.
+    BuiltIn,
+    /// Installed by the operator for every workspace.
+    Platform,
+    /// Installed by a workspace for itself.
+    Workspace(Uuid),
+}
+
+impl Origin {
+    /// `builtin`, `platform` or `workspace`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::BuiltIn => "builtin",
+            Origin::Platform => "platform",
+            Origin::Workspace(_) => "workspace",
+        }
+    }
+}
+
+/// The export indices of a world, found once per plugin.
+pub(crate) enum ExportIndices {
+    Filter(filter_exports::GuestIndices),
+    Validation(validation_exports::GuestIndices),
+    Authorizer(authorizer_exports::GuestIndices),
+}
+
+/// The exports of one instance.
+pub enum Exports {
+    /// A filter parser.
+    Filter(filter_exports::Guest),
+    /// A validation policy.
+    Validation(validation_exports::Guest),
+    /// A row authorizer.
+    Authorizer(authorizer_exports::Guest),
+}
+
+impl ExportIndices {
+    pub(crate) fn new(kind: PluginKind, pre: &InstancePre<HostState>) -> wasmtime::Result<Self> {
+        Ok(match kind {
+            PluginKind::FilterParser => Self::Filter(filter_exports::GuestIndices::new(pre)?),
+            PluginKind::ValidationPolicy => {
+                Self::Validation(validation_exports::GuestIndices::new(pre)?)
+            }
+            PluginKind::RowAuthorizer => {
+                Self::Authorizer(authorizer_exports::GuestIndices::new(pre)?)
+            }
+        })
+    }
+
+    pub(crate) fn load(
+        &self,
+        store: &mut Store<HostState>,
+        instance: &Instance,
+    ) -> wasmtime::Result<Exports> {
+        Ok(match self {
+            Self::Filter(i) => Exports::Filter(i.load(store, instance)?),
+            Self::Validation(i) => Exports::Validation(i.load(store, instance)?),
+            Self::Authorizer(i) => Exports::Authorizer(i.load(store, instance)?),
+        })
+    }
+}
+
+/// A loaded plugin, ready to instantiate.
+pub struct Plugin {
+    /// Its world.
+    pub kind: PluginKind,
+    /// Its name.
+    pub name: String,
+    /// SHA-256 of its bytes.
+    pub digest: [u8; 32],
+    /// Where it comes from.
+    pub origin: Origin,
+    pub(crate) pre: InstancePre<HostState>,
+    pub(crate) exports: ExportIndices,
+}
+
+/// Plugin resolution and installation.
+pub struct Registry {
+    control: Option<ControlDb>,
+    invalidations: Option<Invalidations>,
+    builtins: std::sync::RwLock<Vec<Arc<Plugin>>>,
+    resolved: moka::sync::Cache<(PluginKind, Option<Uuid>), Arc<Plugin>>,
+    loaded: moka::sync::Cache<(PluginKind, [u8; 32]), Arc<Plugin>>,
+}
+
+/// An installed plugin as listed.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PluginInfo {
+    /// The world.
+    pub kind: &'static str,
+    /// Its name.
+    pub name: String,
+    /// `builtin`, `platform` or `workspace`.
+    pub origin: &'static str,
+    /// SHA-256 of its bytes, hex.
+    pub sha256: String,
+}
+
+impl Registry {
+    pub(crate) fn new(control: Option<ControlDb>, invalidations: Option<&Invalidations>) -> Self {
+        let resolved = moka::sync::Cache::builder().max_capacity(100_000).build();
+        if let Some(invalidations) = invalidations {
+            let cache: moka::sync::Cache<(PluginKind, Option<Uuid>), Arc<Plugin>> =
+                resolved.clone();
+            invalidations.on_invalidation(move |message| match message {
+                Invalidation::Other(kind, id) if kind == "plugins" => match Uuid::parse_str(id) {
+                    Ok(workspace) => {
+                        for kind in PluginKind::ALL {
+                            cache.invalidate(&(kind, Some(workspace)));
+                        }
+                    }
+                    Err(_) => cache.invalidate_all(),
+                },
+                Invalidation::All => cache.invalidate_all(),
+                _ => {}
+            });
+        }
+        Self {
+            control,
+            invalidations: invalidations.cloned(),
+            builtins: std::sync::RwLock::new(Vec::new()),
+            resolved,
+            loaded: moka::sync::Cache::builder().max_capacity(1_000).build(),
+        }
+    }
+
+    pub(crate) async fn load_builtins(&self, runtime: &PluginRuntime) -> Result<(), PluginError> {
+        let mut builtins = Vec::new();
+        for kind in PluginKind::ALL {
+            let (name, bytes) = builtin::for_kind(kind);
+            builtins.push(
+                runtime
+                    .load(kind, name, Origin::BuiltIn, Arc::new(bytes.to_vec()))
+                    .await?,
+            );
+        }
+        if let Ok(mut slot) = self.builtins.write() {
+            *slot = builtins;
+        }
+        Ok(())
+    }
+
+    fn builtin(&self, kind: PluginKind) -> Result<Arc<Plugin>, PluginError> {
+        self.builtins
+            .read()
+            .ok()
+            .and_then(|b| b.iter().find(|p| p.kind == kind).cloned())
+            .ok_or_else(|| {
+                PluginError::new(
+                    kind,
+                    "builtin",
+                    PluginFault::Host("built-in plugins are not loaded".into()),
+                )
+            })
+    }
+
+    fn trusted_cache(&self) -> bool {
+        self.invalidations
+            .as_ref()
+            .map(Invalidations::is_listening)
+            .unwrap_or(true)
+    }
+}
+
+impl PluginRuntime {
+    /// The plugin of `kind` that applies to `workspace`.
+    pub async fn resolve(
+        &self,
+        kind: PluginKind,
+        workspace: Option<Uuid>,
+    ) -> Result<Arc<Plugin>, PluginError> {
+        let registry = &self.registry;
+        let trusted = registry.trusted_cache();
+        if trusted {
+            if let Some(hit) = registry.resolved.get(&(kind, workspace)) {
+                return Ok(hit);
+            }
+        }
+        let host_error = |e: crate::control::ControlError| {
+            PluginError::new(kind, "(resolving)", PluginFault::Host(e.to_string()))
+        };
+        let plugin = match &registry.control {
+            None => registry.builtin(kind)?,
+            Some(control) => match control
+                .effective_plugin(kind.as_str(), workspace)
+                .await
+                .map_err(host_error)?
+            {
+                None => registry.builtin(kind)?,
+                Some(row) => {
+                    let digest: [u8; 32] = row.digest.as_slice().try_into().unwrap_or([0; 32]);
+                    match registry.loaded.get(&(kind, digest)) {
+                        Some(plugin) => plugin,
+                        None => {
+                            let wasm = control.plugin_wasm(row.id).await.map_err(host_error)?;
+                            let origin = match row.workspace_id {
+                                Some(ws) => Origin::Workspace(ws),
+                                None => Origin::Platform,
+                            };
+                            let plugin = self.load(kind, &row.name, origin, Arc::new(wasm)).await?;
+                            registry.loaded.insert((kind, digest), plugin.clone());
+                            plugin
+                        }
+                    }
+                }
+            },
+        };
+        if trusted {
+            registry.resolved.insert((kind, workspace), plugin.clone());
+        }
+        Ok(plugin)
+    }
+
+    /// Installs (or replaces) a plugin for a workspace, or platform-wide when
+    /// `workspace` is none, after checking it against its world. The next request
+    /// uses it, on every replica.
+    pub async fn install(
+        &self,
+        kind: PluginKind,
+        workspace: Option<Uuid>,
+        name: &str,
+        wasm: Vec<u8>,
+    ) -> Result<PluginInfo, PluginError> {
+        let control = self.registry.control.as_ref().ok_or_else(|| {
+            PluginError::new(kind, name, PluginFault::Host("no control database".into()))
+        })?;
+        let origin = match workspace {
+            Some(ws) => Origin::Workspace(ws),
+            None => Origin::Platform,
+        };
+        let wasm = Arc::new(wasm);
+        let plugin = self.load(kind, name, origin, wasm.clone()).await?;
+        control
+            .store_plugin(kind.as_str(), workspace, name, &plugin.digest, &wasm)
+            .await
+            .map_err(|e| PluginError::new(kind, name, PluginFault::Host(e.to_string())))?;
+        self.registry
+            .loaded
+            .insert((kind, plugin.digest), plugin.clone());
+        self.forget(workspace);
+        Ok(info(&plugin))
+    }
+
+    /// Removes a workspace's (or the platform's) plugin of `kind`; false when there
+    /// was none.
+    pub async fn uninstall(
+        &self,
+        kind: PluginKind,
+        workspace: Option<Uuid>,
+    ) -> Result<bool, PluginError> {
+        let control = self.registry.control.as_ref().ok_or_else(|| {
+            PluginError::new(kind, "", PluginFault::Host("no control database".into()))
+        })?;
+        let removed = control
+            .remove_plugin(kind.as_str(), workspace)
+            .await
+            .map_err(|e| PluginError::new(kind, "", PluginFault::Host(e.to_string())))?;
+        self.forget(workspace);
+        Ok(removed)
+    }
+
+    /// The effective plugin of every kind for a workspace.
+    pub async fn effective(&self, workspace: Option<Uuid>) -> Result<Vec<PluginInfo>, PluginError> {
+        let mut out = Vec::new();
+        for kind in PluginKind::ALL {
+            let plugin = self.resolve(kind, workspace).await?;
+            out.push(info(&plugin));
+        }
+        Ok(out)
+    }
+
+    fn forget(&self, workspace: Option<Uuid>) {
+        match workspace {
+            Some(ws) => {
+                for kind in PluginKind::ALL {
+                    self.registry.resolved.invalidate(&(kind, Some(ws)));
+                }
+            }
+            None => self.registry.resolved.invalidate_all(),
+        }
+    }
+}
+
+fn info(plugin: &Plugin) -> PluginInfo {
+    PluginInfo {
+        kind: plugin.kind.as_str(),
+        name: plugin.name.clone(),
+        origin: plugin.origin.as_str(),
+        sha256: hex::encode(plugin.digest),
+    }
+}

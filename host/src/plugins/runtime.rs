@@ -1,0 +1,289 @@
+//! The plugin runtime: one `Engine` (component model, pooling allocator, epoch
+//! interruption driven by a ticker thread), the linker that grants WASI with nothing
+//! in it, and the call path every world goes through — check out a warm instance (or
+//! instantiate one under the kind's permit), arm the deadline, call, and either
+//! return the instance or drop it and say what the guest did.
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use uuid::Uuid;
+use wasmtime::component::Linker;
+use wasmtime::{
+    Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
+};
+
+use super::cache::{CacheCounters, CompileCache};
+use super::error::{classify, DeadlineExceeded, PluginError, PluginFault};
+use super::instances::{Checkout, InstancePool, Warm, WarmKey};
+use super::registry::{Exports, Origin, Plugin, Registry};
+use super::state::HostState;
+use super::PluginKind;
+use crate::config::{PluginLimits, PluginSettings};
+use crate::control::notify::Invalidations;
+use crate::control::ControlDb;
+
+/// Period of the epoch ticker: the granularity of deadlines and of yields to tokio.
+pub const EPOCH_TICK: Duration = Duration::from_millis(1);
+/// Linear memory any one instance may ever have (the pool's slot size).
+const MAX_MEMORY_SLOT_BYTES: usize = 256 << 20;
+
+/// The boxed future of one guest call.
+pub type CallFuture<'a, R> = Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>;
+
+/// The plugin runtime, shared by all requests.
+pub struct PluginRuntime {
+    engine: Engine,
+    linker: Linker<HostState>,
+    cache: CompileCache,
+    pools: [InstancePool; 3],
+    settings: PluginSettings,
+    pub(crate) registry: Registry,
+}
+
+/// A runtime that could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("plugin runtime: {0}")]
+pub struct RuntimeError(String);
+
+fn pool_index(kind: PluginKind) -> usize {
+    match kind {
+        PluginKind::FilterParser => 0,
+        PluginKind::ValidationPolicy => 1,
+        PluginKind::RowAuthorizer => 2,
+    }
+}
+
+impl PluginRuntime {
+    /// Builds the runtime. `cache_dir` keeps compiled artifacts across restarts;
+    /// `control` (with `invalidations`) enables installed plugins.
+    pub async fn new(
+        settings: &PluginSettings,
+        cache_dir: Option<PathBuf>,
+        control: Option<ControlDb>,
+        invalidations: Option<&Invalidations>,
+    ) -> Result<Arc<Self>, RuntimeError> {
+        let engine =
+            Engine::new(&engine_config(settings)).map_err(|e| RuntimeError(e.to_string()))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)
+            .map_err(|e| RuntimeError(e.to_string()))?;
+        let cache =
+            CompileCache::new(&engine, cache_dir).map_err(|e| RuntimeError(e.to_string()))?;
+        start_ticker(&engine);
+        let runtime = Arc::new(Self {
+            pools: [
+                InstancePool::new(settings.filter.max_instances),
+                InstancePool::new(settings.validation.max_instances),
+                InstancePool::new(settings.authorizer.max_instances),
+            ],
+            registry: Registry::new(control, invalidations),
+            engine,
+            linker,
+            cache,
+            settings: settings.clone(),
+        });
+        runtime
+            .registry
+            .load_builtins(&runtime)
+            .await
+            .map_err(|e| RuntimeError(e.to_string()))?;
+        let sweeper = Arc::downgrade(&runtime);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                let Some(runtime) = sweeper.upgrade() else {
+                    break;
+                };
+                runtime.pools.iter().for_each(InstancePool::sweep);
+            }
+        });
+        Ok(runtime)
+    }
+
+    /// The limits of a kind.
+    pub fn limits(&self, kind: PluginKind) -> PluginLimits {
+        match kind {
+            PluginKind::FilterParser => self.settings.filter,
+            PluginKind::ValidationPolicy => self.settings.validation,
+            PluginKind::RowAuthorizer => self.settings.authorizer,
+        }
+    }
+
+    /// Compile-cache counters (compilations, disk loads, refused artifacts).
+    pub fn cache_counters(&self) -> Arc<CacheCounters> {
+        self.cache.counters.clone()
+    }
+
+    /// Idle warm instances of a kind.
+    pub fn idle_instances(&self, kind: PluginKind) -> usize {
+        self.pools[pool_index(kind)].idle_count()
+    }
+
+    /// Compiles (or fetches) a component and checks it against its kind's world:
+    /// its imports must be satisfiable by what the host grants, and it must export
+    /// the world's interface.
+    pub async fn load(
+        &self,
+        kind: PluginKind,
+        name: &str,
+        origin: Origin,
+        wasm: Arc<Vec<u8>>,
+    ) -> Result<Arc<Plugin>, PluginError> {
+        let invalid = |message: String| PluginError::new(kind, name, PluginFault::Invalid(message));
+        let digest = super::cache::digest(&wasm);
+        let (component, _) = self
+            .cache
+            .component(&self.engine, wasm)
+            .await
+            .map_err(|e| invalid(format!("not a valid WebAssembly component: {e:#}")))?;
+        let pre = self.linker.instantiate_pre(&component).map_err(|e| {
+            invalid(format!(
+                "imports something the {kind} world does not grant: {e:#}"
+            ))
+        })?;
+        let exports = super::registry::ExportIndices::new(kind, &pre)
+            .map_err(|e| invalid(format!("does not export the {kind} interface: {e:#}")))?;
+        Ok(Arc::new(Plugin {
+            kind,
+            name: name.to_owned(),
+            digest,
+            origin,
+            pre,
+            exports,
+        }))
+    }
+
+    /// Runs one call of `plugin` for `workspace` under its kind's limits.
+    pub(crate) async fn invoke<R, F>(
+        &self,
+        plugin: &Arc<Plugin>,
+        workspace: Option<Uuid>,
+        call: F,
+    ) -> Result<R, PluginError>
+    where
+        R: Send,
+        F: for<'a> FnOnce(&'a mut Store<HostState>, &'a Exports) -> CallFuture<'a, R>,
+    {
+        let limits = self.limits(plugin.kind);
+        let pool = &self.pools[pool_index(plugin.kind)];
+        let key = WarmKey {
+            digest: plugin.digest,
+            workspace,
+        };
+        let fail = |fault| PluginError::new(plugin.kind, &plugin.name, fault);
+        let mut warm = match pool.checkout(key, checkout_wait(limits)).await {
+            Some(Checkout::Warm(warm)) => *warm,
+            Some(Checkout::Permit(permit)) => {
+                let mut store = self.new_store(limits);
+                let instance = plugin
+                    .pre
+                    .instantiate_async(&mut store)
+                    .await
+                    .map_err(|e| fail(classify(&e, &store.data().stderr_text())))?;
+                let exports = plugin
+                    .exports
+                    .load(&mut store, &instance)
+                    .map_err(|e| fail(PluginFault::Invalid(e.to_string())))?;
+                Warm::new(store, instance, exports, permit)
+            }
+            None => return Err(fail(PluginFault::Busy)),
+        };
+        warm.store.data_mut().deadline = Instant::now() + limits.deadline;
+        warm.store.set_epoch_deadline(1);
+        let Warm { store, exports, .. } = &mut warm;
+        match call(store, exports).await {
+            Ok(value) => {
+                pool.checkin(key, warm);
+                Ok(value)
+            }
+            Err(error) => {
+                let fault = classify(&error, &warm.store.data().stderr_text());
+                tracing::warn!(plugin = %plugin.name, kind = %plugin.kind, ?fault, "plugin call failed; its instance is dropped");
+                Err(fail(fault))
+            }
+        }
+    }
+
+    fn new_store(&self, limits: PluginLimits) -> Store<HostState> {
+        let mut store = Store::new(&self.engine, HostState::new(limits.memory_bytes));
+        store.limiter(|state| &mut state.ceiling);
+        store.epoch_deadline_callback(|context| {
+            if Instant::now() >= context.data().deadline {
+                Err(DeadlineExceeded.into())
+            } else {
+                Ok(UpdateDeadline::Yield(1))
+            }
+        });
+        store.data_mut().deadline = Instant::now() + limits.deadline;
+        store.set_epoch_deadline(1);
+        store
+    }
+}
+
+/// How long a call waits for a free instance slot: long enough for the calls holding
+/// the slots to reach their own deadlines.
+fn checkout_wait(limits: PluginLimits) -> Duration {
+    (limits.deadline * 4).max(Duration::from_secs(1))
+}
+
+fn engine_config(settings: &PluginSettings) -> Config {
+    let instances: u32 = [
+        settings.filter,
+        settings.validation,
+        settings.authorizer,
+        settings.vault,
+    ]
+    .iter()
+    .map(|l| l.max_instances)
+    .sum();
+    let max_memory = [
+        settings.filter,
+        settings.validation,
+        settings.authorizer,
+        settings.vault,
+    ]
+    .iter()
+    .map(|l| l.memory_bytes)
+    .max()
+    .unwrap_or(MAX_MEMORY_SLOT_BYTES)
+    .min(MAX_MEMORY_SLOT_BYTES);
+    let mut pooling = PoolingAllocationConfig::default();
+    pooling
+        .total_component_instances(instances)
+        .total_core_instances(instances * 8)
+        .total_memories(instances * 2)
+        .total_tables(instances * 4)
+        .total_stacks(instances)
+        .max_core_instances_per_component(16)
+        .max_memories_per_component(4)
+        .max_tables_per_component(8)
+        .max_memory_size(max_memory.next_multiple_of(64 << 10));
+    let mut config = Config::new();
+    config
+        .wasm_component_model(true)
+        .epoch_interruption(true)
+        .max_wasm_stack(512 << 10)
+        .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    config
+}
+
+/// Advances the engine's epoch every [`EPOCH_TICK`] until the engine is dropped.
+fn start_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    let spawned = std::thread::Builder::new()
+        .name("plinth-epoch".into())
+        .spawn(move || loop {
+            std::thread::sleep(EPOCH_TICK);
+            match weak.upgrade() {
+                Some(engine) => engine.increment_epoch(),
+                None => break,
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::error!(%error, "cannot start the epoch ticker; plugin deadlines are not enforced");
+    }
+}

@@ -1,0 +1,153 @@
+//! Hostile plugins end in a clear error within their limits, and the calls running
+//! beside them go on untouched.
+
+use std::time::{Duration, Instant};
+
+use plinth::plugins::PluginFault;
+
+use super::{hostile, limits, runtime};
+
+const DEADLINE_MS: u64 = 100;
+
+async fn attack(input: &str) -> (PluginFault, Duration) {
+    attack_within(input, DEADLINE_MS).await
+}
+
+/// Attacks that must fail for their own reason, not for the deadline, get a long one.
+async fn attack_within(input: &str, deadline_ms: u64) -> (PluginFault, Duration) {
+    let rt = runtime(&limits(deadline_ms, 8), None).await;
+    let plugin = hostile(&rt).await;
+    let started = Instant::now();
+    let error = rt
+        .parse_with(&plugin, Some(uuid::Uuid::new_v4()), input)
+        .await
+        .expect_err("the attack must fail");
+    assert_eq!(error.name, "hostile");
+    (error.fault, started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_infinite_loop_is_stopped_at_its_deadline() {
+    let (fault, took) = attack("loop").await;
+    assert_eq!(fault, PluginFault::Deadline);
+    assert!(took >= Duration::from_millis(DEADLINE_MS), "{took:?}");
+    assert!(took < Duration::from_millis(DEADLINE_MS * 10), "{took:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_memory_bomb_hits_the_ceiling() {
+    let (fault, _) = attack_within("bomb", 10_000).await;
+    assert_eq!(fault, PluginFault::Memory);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deep_recursion_overflows_the_stack_cleanly() {
+    let (fault, _) = attack_within("recurse", 10_000).await;
+    assert_eq!(fault, PluginFault::StackOverflow);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_panic_is_reported_with_its_message() {
+    let (fault, _) = attack_within("panic", 10_000).await;
+    match fault {
+        PluginFault::Panic(message) => assert!(message.contains("panics on purpose"), "{message}"),
+        other => panic!("expected a panic, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_result_is_refused_by_the_host() {
+    let (fault, _) = attack_within("huge", 10_000).await;
+    match fault {
+        PluginFault::BadOutput(message) => assert!(message.contains("select items"), "{message}"),
+        other => panic!("expected a refused result, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_trapped_instance_is_dropped_and_the_next_call_gets_a_fresh_one() {
+    let rt = runtime(&limits(DEADLINE_MS, 8), None).await;
+    let plugin = hostile(&rt).await;
+    let ws = Some(uuid::Uuid::new_v4());
+    rt.parse_with(&plugin, ws, "fine").await.unwrap().unwrap();
+    assert_eq!(
+        rt.idle_instances(plinth::plugins::PluginKind::FilterParser),
+        1
+    );
+    rt.parse_with(&plugin, ws, "panic").await.unwrap_err();
+    assert_eq!(
+        rt.idle_instances(plinth::plugins::PluginKind::FilterParser),
+        0
+    );
+    rt.parse_with(&plugin, ws, "fine").await.unwrap().unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn well_behaved_calls_succeed_alongside_attacks() {
+    let rt = runtime(&limits(DEADLINE_MS, 16), None).await;
+    let plugin = hostile(&rt).await;
+    let mut attacks = Vec::new();
+    for input in ["loop", "bomb", "loop", "recurse", "panic", "loop"] {
+        let (rt, plugin) = (rt.clone(), plugin.clone());
+        attacks.push(tokio::spawn(async move {
+            rt.parse_with(&plugin, Some(uuid::Uuid::new_v4()), input)
+                .await
+        }));
+    }
+    let started = Instant::now();
+    let mut good = Vec::new();
+    for i in 0..50 {
+        let rt = rt.clone();
+        good.push(tokio::spawn(async move {
+            rt.parse_query(uuid::Uuid::new_v4(), &format!("select=id&limit={i}"))
+                .await
+        }));
+    }
+    for call in good {
+        let query = call
+            .await
+            .unwrap()
+            .expect("the plugin answers")
+            .expect("parses");
+        assert!(query.limit.is_some());
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "good calls were starved: {:?}",
+        started.elapsed()
+    );
+    for attack in attacks {
+        assert!(attack.await.unwrap().is_err());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn when_every_instance_is_busy_callers_wait_for_a_free_one() {
+    // Two instances only, both stuck in loops until their deadline.
+    let rt = runtime(&limits(2000, 2), None).await;
+    let plugin = hostile(&rt).await;
+    let mut stuck = Vec::new();
+    for _ in 0..2 {
+        let (rt, plugin) = (rt.clone(), plugin.clone());
+        stuck.push(tokio::spawn(async move {
+            rt.parse_with(&plugin, Some(uuid::Uuid::new_v4()), "loop")
+                .await
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    // A third caller waits for a slot (back-pressure), then gets one once the loops
+    // are stopped.
+    let started = Instant::now();
+    let answer = rt
+        .parse_with(&plugin, Some(uuid::Uuid::new_v4()), "fine")
+        .await;
+    assert!(answer.is_ok(), "{answer:?}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(200),
+        "it waited: {:?}",
+        started.elapsed()
+    );
+    for s in stuck {
+        assert!(s.await.unwrap().is_err());
+    }
+}

@@ -1,0 +1,173 @@
+//! Installing plugins over HTTP: checked against their world, effective at once,
+//! removable, and kept compiled across restarts.
+
+use reqwest::Method;
+
+use super::{HOSTILE, JSONSCHEMA_POLICY};
+use crate::support::{self, Plinth, ServerOptions, Workspace};
+
+fn wasm(path: &str) -> Vec<u8> {
+    std::fs::read(path).expect("plugin built")
+}
+
+#[tokio::test]
+async fn a_workspace_installs_lists_and_removes_its_own_filter_parser() {
+    let server = support::shared();
+    let ws = Workspace::create(server, "plugins").await;
+    let admin = ws.key(&["plugins:admin"]).await;
+    let path = format!("/v1/workspaces/{}/plugins", ws.id);
+
+    let resp = admin.get(&path).await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    let filter = |body: &serde_json::Value| {
+        body["plugins"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["kind"] == "filter-parser")
+            .cloned()
+            .unwrap()
+    };
+    assert_eq!(filter(&resp.body)["origin"], "builtin");
+
+    let resp = admin
+        .send_raw(
+            Method::PUT,
+            &format!("{path}/filter-parser?name=mine"),
+            "application/wasm",
+            wasm(HOSTILE),
+        )
+        .await;
+    assert_eq!(resp.status, 201, "{}", resp.body);
+    assert_eq!(resp.body["origin"], "workspace");
+    assert_eq!(resp.body["name"], "mine");
+    assert_eq!(filter(&admin.get(&path).await.body)["origin"], "workspace");
+
+    // Another workspace still uses the built-in one.
+    let other = Workspace::create(server, "plugins other").await;
+    let other_admin = other.key(&["plugins:admin"]).await;
+    let resp = other_admin
+        .get(&format!("/v1/workspaces/{}/plugins", other.id))
+        .await;
+    assert_eq!(filter(&resp.body)["origin"], "builtin");
+
+    assert_eq!(
+        admin.delete(&format!("{path}/filter-parser")).await.status,
+        204
+    );
+    assert_eq!(filter(&admin.get(&path).await.body)["origin"], "builtin");
+    assert_eq!(
+        admin.delete(&format!("{path}/filter-parser")).await.status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn components_that_do_not_fit_their_world_are_refused() {
+    let server = support::shared();
+    let ws = Workspace::create(server, "bad plugins").await;
+    let admin = ws.key(&["plugins:admin"]).await;
+    let path = format!("/v1/workspaces/{}/plugins", ws.id);
+    let resp = admin
+        .send_raw(
+            Method::PUT,
+            &format!("{path}/filter-parser"),
+            "application/wasm",
+            b"\0asm not really".to_vec(),
+        )
+        .await;
+    assert_eq!(resp.status, 422, "{}", resp.body);
+    assert_eq!(resp.code(), "invalid_plugin");
+    let resp = admin
+        .send_raw(
+            Method::PUT,
+            &format!("{path}/filter-parser"),
+            "application/wasm",
+            wasm(JSONSCHEMA_POLICY),
+        )
+        .await;
+    assert_eq!(resp.status, 422, "{}", resp.body);
+    assert!(resp.message().contains("does not export"), "{}", resp.body);
+    let resp = admin
+        .send_raw(
+            Method::PUT,
+            &format!("{path}/no-such-kind"),
+            "application/wasm",
+            wasm(HOSTILE),
+        )
+        .await;
+    assert_eq!(resp.status, 404);
+}
+
+#[tokio::test]
+async fn installing_needs_the_plugins_admin_scope() {
+    let server = support::shared();
+    let ws = Workspace::create(server, "no plugin scope").await;
+    let client = ws.key(&["postgres:read", "postgres:write"]).await;
+    let resp = client
+        .send_raw(
+            Method::PUT,
+            &format!("/v1/workspaces/{}/plugins/filter-parser", ws.id),
+            "application/wasm",
+            wasm(HOSTILE),
+        )
+        .await;
+    assert_eq!(resp.status, 403);
+    let other = Workspace::create(server, "someone else").await;
+    let admin_elsewhere = other.key(&["plugins:admin"]).await;
+    let resp = admin_elsewhere
+        .get(&format!("/v1/workspaces/{}/plugins", ws.id))
+        .await;
+    assert_eq!(resp.status, 403);
+    assert_eq!(resp.code(), "workspace_mismatch");
+}
+
+fn gauge(metrics: &str, name: &str) -> f64 {
+    metrics
+        .lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in\n{metrics}"))
+}
+
+#[tokio::test]
+async fn a_restarted_server_loads_compiled_plugins_without_compiling() {
+    let data_dir = support::temp_dir("plugin-restart").join("data");
+    let options = ServerOptions {
+        database_url: Some(support::shared_cluster().url()),
+        data_dir: Some(data_dir),
+        ..Default::default()
+    };
+    let first = Plinth::start(options.clone());
+    let metrics = first
+        .anonymous()
+        .get("/metrics")
+        .await
+        .body
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        gauge(&metrics, "plinth_plugin_components{event=\"compiled\"}"),
+        3.0
+    );
+    first.terminate();
+    let second = Plinth::start(options);
+    let metrics = second
+        .anonymous()
+        .get("/metrics")
+        .await
+        .body
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        gauge(&metrics, "plinth_plugin_components{event=\"compiled\"}"),
+        0.0
+    );
+    assert_eq!(
+        gauge(&metrics, "plinth_plugin_components{event=\"loaded\"}"),
+        3.0
+    );
+}

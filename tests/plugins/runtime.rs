@@ -1,0 +1,128 @@
+//! The built-in components through the real runtime: parse, validate, authorize, and
+//! warm-instance reuse.
+
+use plinth::plugins::authorizer_types::{
+    Action, CredentialKind, Decision, Relation, RequestContext, Scopes,
+};
+use plinth::plugins::filter_types::{NodeKind, Operand, Operator, SelectItem};
+use plinth::plugins::validation_types::{Operation, Target, TargetKind, Verdict};
+use plinth::plugins::PluginKind;
+
+use super::{limits, runtime};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_builtin_filter_parser_returns_a_typed_query() {
+    let rt = runtime(&limits(1000, 8), None).await;
+    let ws = uuid::Uuid::new_v4();
+    let query = rt
+        .parse_query(ws, "select=id,name,customer:customers(name)&price=gte.50&or=(a.eq.1,b.is.null)&order=price.desc&limit=20")
+        .await
+        .expect("the plugin answers")
+        .expect("the query parses");
+    assert_eq!(query.top.len(), 3);
+    assert!(
+        matches!(&query.select[query.top[2] as usize], SelectItem::Embed(e) if e.relation == "customers")
+    );
+    let NodeKind::Condition(c) = &query.nodes[query.filters[0].root as usize].kind else {
+        panic!("a condition")
+    };
+    assert_eq!(c.field.name, "price");
+    assert!(matches!(c.op, Operator::Gte));
+    assert!(matches!(&c.operand, Operand::Value(v) if v == "50"));
+    assert_eq!(query.limit, Some(20));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parse_errors_come_back_positioned_not_as_failures() {
+    let rt = runtime(&limits(1000, 8), None).await;
+    let err = rt
+        .parse_query(uuid::Uuid::new_v4(), "select=id&price=gtx.5")
+        .await
+        .expect("the plugin answers")
+        .expect_err("the query is refused");
+    assert_eq!(err.parameter, "price");
+    assert_eq!(err.position, 16);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn warm_instances_are_reused_per_workspace() {
+    let rt = runtime(&limits(1000, 8), None).await;
+    let (a, b) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    assert_eq!(rt.idle_instances(PluginKind::FilterParser), 0);
+    for _ in 0..5 {
+        rt.parse_query(a, "limit=1").await.unwrap().unwrap();
+    }
+    assert_eq!(
+        rt.idle_instances(PluginKind::FilterParser),
+        1,
+        "one instance served workspace a"
+    );
+    rt.parse_query(b, "limit=1").await.unwrap().unwrap();
+    assert_eq!(
+        rt.idle_instances(PluginKind::FilterParser),
+        2,
+        "workspace b got its own"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_builtin_policy_validates_against_json_schema_2020_12() {
+    let rt = runtime(&limits(2000, 8), None).await;
+    let ws = uuid::Uuid::new_v4();
+    let schema = r#"{"type":"object","properties":{"name":{"type":"string"},"age":{"type":"integer","minimum":0}},"required":["name"]}"#;
+    let target = Target {
+        kind: TargetKind::Collection,
+        name: "people".into(),
+    };
+    let ok = rt
+        .validate_document(
+            ws,
+            &target,
+            Operation::Create,
+            "k1",
+            schema,
+            r#"{"name":"Ada","age":36}"#,
+        )
+        .await
+        .unwrap();
+    assert!(matches!(ok, Verdict::Accept));
+    let bad = rt
+        .validate_document(
+            ws,
+            &target,
+            Operation::Create,
+            "k1",
+            schema,
+            r#"{"age":-1}"#,
+        )
+        .await
+        .unwrap();
+    let Verdict::Reject(violations) = bad else {
+        panic!("rejected")
+    };
+    assert_eq!(violations.len(), 2, "{violations:?}");
+    assert!(violations.iter().any(|v| v.path == "/age"));
+    assert!(violations.iter().any(|v| v.message.contains("name")));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_builtin_authorizer_allows_everything() {
+    let rt = runtime(&limits(1000, 8), None).await;
+    let ctx = RequestContext {
+        workspace_id: "w".into(),
+        tenant_id: "t".into(),
+        subject: "u".into(),
+        credential: CredentialKind::Jwt,
+        scopes: Scopes::POSTGRES_READ,
+        claims: "{}".into(),
+    };
+    let relation = Relation {
+        schema: "tenant_custom".into(),
+        name: "orders".into(),
+    };
+    let decision = rt
+        .authorize(uuid::Uuid::new_v4(), &ctx, &relation, Action::Select)
+        .await
+        .unwrap();
+    assert!(matches!(decision, Decision::Allow(p) if p.is_empty()));
+}
