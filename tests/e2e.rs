@@ -4,4 +4,5 @@
 mod support;
 
 mod host;
+mod ingestion;
 mod plugins;

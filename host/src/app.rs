@@ -57,6 +57,9 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     println!("plinth listening on {scheme}://{address}");
     tracing::info!("listening on {scheme}://{address}");
 
+    let upgrading = state.tenancy.clone();
+    tokio::spawn(async move { upgrading.upgrade_all_managed_schemas().await });
+
     let router = api::router(state.clone());
     server::serve(listener, tls, router, &settings.http, shutdown_signal()).await;
 

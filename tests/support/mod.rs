@@ -6,6 +6,7 @@
 
 pub mod api;
 pub mod pg;
+pub mod pgbouncer;
 pub mod procs;
 pub mod server;
 
@@ -212,6 +213,25 @@ impl Workspace {
         )
     }
 
+    /// A connection URI revealed by the admin token.
+    pub async fn reveal(&self, kind: &str, pooled: bool) -> String {
+        let resp = self
+            .admin
+            .with_header("X-Workspace-Id", &self.id)
+            .post(
+                "/api/v2/ingestion/connection-uris/reveal",
+                serde_json::json!({ "kind": kind, "pooled": pooled }),
+            )
+            .await;
+        assert_eq!(resp.status, 200, "reveal: {}", resp.body);
+        resp.body["uri"].as_str().unwrap().to_owned()
+    }
+
+    /// The admin client acting on this workspace's ingestion endpoints.
+    pub fn ingestion_admin(&self) -> Api {
+        self.admin.with_header("X-Workspace-Id", &self.id)
+    }
+
     /// An HS256 JWT for this workspace, valid for an hour.
     pub fn jwt(&self, subject: &str, scopes: &[&str]) -> String {
         hs256(serde_json::json!({
@@ -261,4 +281,25 @@ pub async fn pg_connect(url: &str) -> tokio_postgres::Client {
         .unwrap_or_else(|e| panic!("connect to {url}: {e}"));
     tokio::spawn(connection);
     client
+}
+
+/// Connects with a revealed URI; `Err` holds the server's message.
+pub async fn try_connect(uri: &str) -> Result<tokio_postgres::Client, String> {
+    let (client, connection) = tokio_postgres::connect(uri, tokio_postgres::NoTls)
+        .await
+        .map_err(|e| {
+            e.as_db_error()
+                .map(|d| d.message().to_owned())
+                .unwrap_or_else(|| e.to_string())
+        })?;
+    tokio::spawn(connection);
+    Ok(client)
+}
+
+/// The server's message of a failed statement.
+pub fn db_message(error: &tokio_postgres::Error) -> String {
+    error
+        .as_db_error()
+        .map(|d| d.message().to_owned())
+        .unwrap_or_else(|| error.to_string())
 }

@@ -167,6 +167,11 @@ impl TestPostgres {
         )
     }
 
+    /// The superuser password.
+    pub fn password(&self) -> &'static str {
+        PASSWORD
+    }
+
     /// Crashes the server (immediate shutdown: no checkpoint, crash recovery on start).
     pub fn crash(&self) {
         if let Some(mut child) = self.child.lock().unwrap().take() {

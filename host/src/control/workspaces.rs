@@ -131,3 +131,18 @@ impl ControlDb {
         Ok(())
     }
 }
+
+impl ControlDb {
+    /// `(workspace, database)` of every workspace whose database is provisioned.
+    pub async fn provisioned_databases(&self) -> Result<Vec<(uuid::Uuid, String)>, ControlError> {
+        let client = self.client().await?;
+        let rows = client
+            .query(
+                "SELECT id, database_name FROM workspaces
+                 WHERE database_name IS NOT NULL AND plane_status IN ('active', 'frozen')",
+                &[],
+            )
+            .await?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+}

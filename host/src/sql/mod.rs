@@ -2,6 +2,8 @@
 //! Values always travel as bind parameters; the one exception is DDL that PostgreSQL
 //! cannot parameterise (role passwords), which goes through [`quote_literal`].
 
+pub mod records;
+
 /// Quotes an identifier: wraps it in double quotes and doubles any inside.
 /// Accepts any string; the result is always a single identifier token.
 ///

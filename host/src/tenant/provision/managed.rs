@@ -13,9 +13,24 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[(
 /// The newest managed-schema version; templates are named after it.
 pub const LATEST: i32 = 1;
 
-/// Applies every migration the database lacks, each in its own transaction.
-/// Returns the versions applied.
+/// Advisory-lock key serialising managed-schema upgrades of one database ("plinthms").
+const UPGRADE_LOCK: i64 = 0x706c_696e_7468_6d73;
+
+/// Applies every migration the database lacks, each in its own transaction, under an
+/// advisory lock so that replicas upgrading at once take turns. Returns the versions
+/// applied.
 pub async fn upgrade(client: &Client) -> Result<Vec<i32>, tokio_postgres::Error> {
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&UPGRADE_LOCK])
+        .await?;
+    let outcome = upgrade_locked(client).await;
+    client
+        .execute("SELECT pg_advisory_unlock($1)", &[&UPGRADE_LOCK])
+        .await?;
+    outcome
+}
+
+async fn upgrade_locked(client: &Client) -> Result<Vec<i32>, tokio_postgres::Error> {
     client
         .batch_execute(
             "CREATE SCHEMA IF NOT EXISTS dl_meta;

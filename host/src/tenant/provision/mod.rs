@@ -142,6 +142,34 @@ impl Tenancy {
         })
     }
 
+    /// Brings the managed schemas of every provisioned workspace to the newest
+    /// version (run in the background at start-up).
+    pub async fn upgrade_all_managed_schemas(&self) {
+        let databases = match self.control.provisioned_databases().await {
+            Ok(list) => list,
+            Err(error) => {
+                tracing::warn!(%error, "cannot list workspaces to upgrade their managed schemas");
+                return;
+            }
+        };
+        for (workspace_id, database) in databases {
+            let upgraded = async {
+                let client = self.cluster.connect_admin(&database).await?;
+                managed::upgrade(&client).await
+            }
+            .await;
+            match upgraded {
+                Ok(versions) if !versions.is_empty() => {
+                    tracing::info!(%workspace_id, ?versions, "upgraded managed schemas")
+                }
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(%workspace_id, error = %crate::cluster::describe(&error), "managed-schema upgrade failed")
+                }
+            }
+        }
+    }
+
     /// Rotates the password of a customer login role.
     pub async fn rotate_password(
         &self,

@@ -130,6 +130,9 @@ GRANT USAGE ON SCHEMA dl_override TO dl_tenant_override, dl_platform_runtime;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA dl_override TO dl_tenant_override, dl_platform_runtime;
 GRANT USAGE, CREATE ON SCHEMA tenant_custom TO dl_tenant_override;
 GRANT USAGE ON SCHEMA dl_cache, dl_meta TO dl_platform_runtime;
+-- The views call the merge functions in dl_meta as the reader: usage of the schema
+-- (not of its tables) is needed for that.
+GRANT USAGE ON SCHEMA dl_meta TO dl_tenant_read, dl_tenant_override;
 GRANT ALL ON ALL TABLES IN SCHEMA dl_cache, dl_meta TO dl_platform_runtime;
 
 -- The schema version the host's schema cache compares against; bumped by the event
