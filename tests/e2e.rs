@@ -6,3 +6,4 @@ mod support;
 mod host;
 mod ingestion;
 mod plugins;
+mod rows;

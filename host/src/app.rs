@@ -22,6 +22,9 @@ use crate::secrets::SecretBox;
 use crate::server::{self, metrics::Metrics};
 use crate::tenant::{Tenancy, TenantPools};
 
+/// How often expired idempotency records are deleted.
+const IDEMPOTENCY_SWEEP_PERIOD: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Runs the server until SIGINT or SIGTERM.
 pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let settings = Arc::new(settings);
@@ -59,6 +62,15 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
 
     let upgrading = state.tenancy.clone();
     tokio::spawn(async move { upgrading.upgrade_all_managed_schemas().await });
+    let sweeping = state.tenancy.control.clone();
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(IDEMPOTENCY_SWEEP_PERIOD).await;
+            if let Err(error) = sweeping.sweep_idempotency_keys().await {
+                tracing::debug!(%error, "idempotency sweep failed");
+            }
+        }
+    });
 
     let router = api::router(state.clone());
     server::serve(listener, tls, router, &settings.http, shutdown_signal()).await;
@@ -142,6 +154,7 @@ async fn start_services(
         metrics: Arc::new(Metrics::new()),
         endpoints: Arc::new(endpoints),
         plugins,
+        schema_caches: crate::schema_cache::SchemaCaches::new(),
     };
     Ok((state, bouncer))
 }

@@ -6,6 +6,7 @@ pub mod extract;
 pub mod health;
 pub mod ingestion;
 pub mod plugins;
+pub mod rows;
 
 use std::sync::Arc;
 
@@ -19,6 +20,7 @@ use crate::auth::Authenticator;
 use crate::config::Settings;
 use crate::error::ApiError;
 use crate::plugins::PluginRuntime;
+use crate::schema_cache::SchemaCaches;
 use crate::server::metrics::Metrics;
 use crate::server::middleware;
 use crate::tenant::Tenancy;
@@ -49,6 +51,8 @@ pub struct AppState {
     pub endpoints: Arc<Endpoints>,
     /// The plugin runtime.
     pub plugins: Arc<PluginRuntime>,
+    /// Each workspace's exposed schema.
+    pub schema_caches: SchemaCaches,
 }
 
 /// The whole router.
@@ -58,6 +62,7 @@ pub fn router(state: AppState) -> Router {
         .merge(admin::routes())
         .merge(ingestion::routes())
         .merge(plugins::routes())
+        .merge(rows::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), middleware::deadline))

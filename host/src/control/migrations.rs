@@ -23,6 +23,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("migrations/0002_workspace_roles.sql"),
     ),
     (3, "plugins", include_str!("migrations/0003_plugins.sql")),
+    (
+        4,
+        "tables_and_idempotency",
+        include_str!("migrations/0004_tables_and_idempotency.sql"),
+    ),
 ];
 
 /// Creates `plinth_control` if needed and brings it to the newest version.

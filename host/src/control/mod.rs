@@ -2,9 +2,11 @@
 //! record that replicas share. The host keeps no state another replica would need.
 
 pub mod api_keys;
+pub mod idempotency;
 mod migrations;
 pub mod notify;
 pub mod plugins;
+pub mod registry;
 pub mod roles;
 pub mod workspaces;
 

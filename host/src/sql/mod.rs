@@ -3,6 +3,7 @@
 //! cannot parameterise (role passwords), which goes through [`quote_literal`].
 
 pub mod records;
+pub mod rows;
 
 /// Quotes an identifier: wraps it in double quotes and doubles any inside.
 /// Accepts any string; the result is always a single identifier token.

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 pub use directory::Directory;
 pub use pools::{PoolKind, PoolTarget, TenantPools};
-pub use transaction::{Access, TenantContext};
+pub use transaction::{Access, Session, TenantContext, SET_CONTEXT_WITH_VERSION};
 
 use crate::cluster::Cluster;
 use crate::control::notify::{Invalidation, Invalidations};

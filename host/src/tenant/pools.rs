@@ -142,7 +142,7 @@ impl TenantPools {
             None => self.cluster.admin_config(&target.database),
         };
         config.options(format!(
-            "-c statement_timeout={}",
+            "-c statement_timeout={} -c TimeZone=UTC",
             self.settings.statement_timeout_ms
         ));
         let manager = Manager::from_connect(

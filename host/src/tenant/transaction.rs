@@ -81,3 +81,65 @@ impl Tenancy {
         Ok(value)
     }
 }
+
+/// The tenant context and the schema version, in one statement: the Data API's
+/// first statement of every transaction.
+pub const SET_CONTEXT_WITH_VERSION: &str = "SELECT set_config('app.tenant_id', $1, true), \
+     set_config('app.workspace_id', $2, true), \
+     set_config('app.user_id', $3, true), \
+     set_config('request.jwt.claims', $4, true), \
+     (SELECT version FROM dl_meta.schema_state)";
+
+impl TenantContext<'_> {
+    /// The values of the four settings, in the order of the context statements.
+    pub fn settings(&self) -> [String; 4] {
+        [
+            self.workspace.tenant_id.clone(),
+            self.workspace.id.to_string(),
+            self.principal.user_id(),
+            self.principal.claims.to_string(),
+        ]
+    }
+}
+
+/// A pooled API-role connection for statements the caller pipelines itself. If it is
+/// dropped before [`Session::release`] (a request cancelled mid-transaction), the
+/// connection is closed rather than returned to the pool, so no transaction leaks
+/// into the next request.
+pub struct Session {
+    client: Option<deadpool_postgres::Object>,
+}
+
+impl Session {
+    /// The connection.
+    pub fn client(&self) -> &deadpool_postgres::ClientWrapper {
+        self.client
+            .as_deref()
+            .unwrap_or_else(|| unreachable!("a session's client is present until it is dropped"))
+    }
+
+    /// Returns the connection to the pool; only after its transaction has ended.
+    pub fn release(mut self) {
+        drop(self.client.take());
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        if let Some(object) = self.client.take() {
+            // Detach from the pool: the connection closes and its transaction with it.
+            drop(deadpool_postgres::Object::take(object));
+        }
+    }
+}
+
+impl Tenancy {
+    /// A session on the workspace's API pool.
+    pub async fn session(&self, workspace: &Workspace) -> Result<Session, TenantError> {
+        let pool = self.pool(workspace, PoolKind::Api).await?;
+        let client = pool.get().await?;
+        Ok(Session {
+            client: Some(client),
+        })
+    }
+}

@@ -463,7 +463,10 @@ fn logic_items(
     }
     let mut children = Vec::new();
     loop {
-        let negated = cursor.eat("not.");
+        let mut negated = false;
+        while cursor.eat("not.") {
+            negated = !negated;
+        }
         let rest = cursor.rest();
         let group = if rest.starts_with("and(") {
             Some(false)

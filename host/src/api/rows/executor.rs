@@ -1,0 +1,565 @@
+//! Running Data API requests: the schema cache (reloaded when the workspace's schema
+//! version moved), the row authorizer for every relation touched, and one transaction
+//! whose statements are pipelined — BEGIN, the tenant context, the statement and, for
+//! reads, COMMIT go out together.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use tokio_postgres::error::SqlState;
+
+use crate::api::AppState;
+use crate::auth::{Credential, Principal, Scope};
+use crate::control::workspaces::Workspace;
+use crate::error::ApiError;
+use crate::plan::read::ReadPlan;
+use crate::plan::write::{DeletePlan, InsertPlan, UpdatePlan};
+use crate::plan::{self, CompareOp, Grant, GrantValue, Grants, PlanError};
+use crate::plugins::authorizer_types::{
+    Action, Comparison, CredentialKind, Decision, PredicateValue, Relation as AuthzRelation,
+    RequestContext, Scopes,
+};
+use crate::plugins::filter_types::Query;
+use crate::plugins::{PluginError, PluginFault, PluginKind};
+use crate::schema_cache::{self, Relation, SchemaCache};
+use crate::sql::rows::{self as statements, Statement};
+use crate::tenant::{Session, TenantContext, SET_CONTEXT_WITH_VERSION};
+
+/// Above this many estimated rows, `count=estimated` answers the estimate.
+pub const ESTIMATE_THRESHOLD: i64 = 10_000;
+
+/// A page of rows: the JSON array, its length, and the total.
+pub struct Page {
+    /// JSON array text.
+    pub data: String,
+    /// Rows in the page.
+    pub len: i64,
+    /// All matching rows.
+    pub total: i64,
+}
+
+/// Rows a write touched.
+pub struct Written {
+    /// JSON array text of the returned rows.
+    pub data: String,
+    /// How many.
+    pub count: i64,
+}
+
+/// One request's access to a workspace's rows.
+pub struct Rows<'a> {
+    state: &'a AppState,
+    workspace: &'a Workspace,
+    principal: &'a Principal,
+}
+
+enum Outcome<T> {
+    Done(T),
+    Stale,
+}
+
+fn authorizer_fault(message: String) -> ApiError {
+    PluginError::new(
+        PluginKind::RowAuthorizer,
+        "row-authorizer",
+        PluginFault::BadOutput(message),
+    )
+    .into()
+}
+
+fn is_stale_schema(error: &tokio_postgres::Error) -> bool {
+    matches!(
+        error.code(),
+        Some(c) if *c == SqlState::UNDEFINED_COLUMN || *c == SqlState::UNDEFINED_TABLE || *c == SqlState::UNDEFINED_OBJECT
+    )
+}
+
+impl<'a> Rows<'a> {
+    /// Access for `principal` to `workspace`.
+    pub fn new(state: &'a AppState, workspace: &'a Workspace, principal: &'a Principal) -> Self {
+        Self {
+            state,
+            workspace,
+            principal,
+        }
+    }
+
+    fn context(&self) -> TenantContext<'_> {
+        TenantContext {
+            workspace: self.workspace,
+            principal: self.principal,
+        }
+    }
+
+    async fn schema(&self) -> Result<Arc<SchemaCache>, ApiError> {
+        if let Some(schema) = self.state.schema_caches.get(self.workspace.id).await {
+            return Ok(schema);
+        }
+        let session = self.state.tenancy.session(self.workspace).await?;
+        let schema = self.reload(&session).await?;
+        session.release();
+        Ok(schema)
+    }
+
+    async fn reload(&self, session: &Session) -> Result<Arc<SchemaCache>, ApiError> {
+        let registry: HashMap<String, String> = self
+            .state
+            .tenancy
+            .control
+            .tables(self.workspace.id)
+            .await?
+            .into_iter()
+            .map(|t| (t.physical_name, t.table_name))
+            .collect();
+        let schema = Arc::new(
+            schema_cache::load(session.client(), &registry)
+                .await
+                .map_err(ApiError::from_db)?,
+        );
+        self.state
+            .schema_caches
+            .put(self.workspace.id, schema.clone())
+            .await;
+        Ok(schema)
+    }
+
+    /// When a plan names something the cache lacks, the cache may be older than the
+    /// catalog (DDL made directly): returns a fresh schema if the version moved.
+    async fn fresher(&self, schema: &SchemaCache) -> Result<Option<Arc<SchemaCache>>, ApiError> {
+        let session = self.state.tenancy.session(self.workspace).await?;
+        let version: i64 = session
+            .client()
+            .query_one(schema_cache::VERSION_QUERY, &[])
+            .await
+            .map_err(ApiError::from_db)?
+            .get(0);
+        let fresh = if version != schema.version {
+            Some(self.reload(&session).await?)
+        } else {
+            None
+        };
+        session.release();
+        Ok(fresh)
+    }
+
+    /// Plans with the cached schema, retrying once with a fresh one when the plan
+    /// names a relation or column the cache does not know.
+    async fn plan_with<P>(
+        &self,
+        schema: &mut Arc<SchemaCache>,
+        table: &str,
+        make: &impl Fn(&SchemaCache, &Arc<Relation>) -> Result<P, PlanError>,
+    ) -> Result<(Arc<Relation>, P), ApiError> {
+        let attempt = |schema: &SchemaCache| -> Result<(Arc<Relation>, P), PlanError> {
+            let relation =
+                schema
+                    .relation(table)
+                    .cloned()
+                    .ok_or_else(|| PlanError::UnknownRelation {
+                        name: table.to_owned(),
+                        suggestion: schema.nearest_relation(table).map(str::to_owned),
+                    })?;
+            let plan = make(schema, &relation)?;
+            Ok((relation, plan))
+        };
+        match attempt(schema) {
+            Ok(done) => Ok(done),
+            Err(error @ (PlanError::UnknownRelation { .. } | PlanError::UnknownColumn { .. })) => {
+                match self.fresher(schema).await? {
+                    Some(fresh) => {
+                        *schema = fresh;
+                        Ok(attempt(schema)?)
+                    }
+                    None => Err(error.into()),
+                }
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    fn authorizer_context(&self) -> RequestContext {
+        let mut scopes = Scopes::empty();
+        for (scope, flag) in [
+            (Scope::PostgresRead, Scopes::POSTGRES_READ),
+            (Scope::PostgresWrite, Scopes::POSTGRES_WRITE),
+            (Scope::WorkspaceView, Scopes::WORKSPACE_VIEW),
+            (Scope::WorkspaceUpdate, Scopes::WORKSPACE_UPDATE),
+            (Scope::VaultRead, Scopes::VAULT_READ),
+            (Scope::VaultWrite, Scopes::VAULT_WRITE),
+            (Scope::VaultDelete, Scopes::VAULT_DELETE),
+            (Scope::VaultDdl, Scopes::VAULT_DDL),
+            (Scope::IngestionRead, Scopes::INGESTION_READ),
+            (Scope::IngestionAdmin, Scopes::INGESTION_ADMIN),
+            (Scope::PluginsAdmin, Scopes::PLUGINS_ADMIN),
+        ] {
+            if self.principal.scopes.contains(scope) {
+                scopes |= flag;
+            }
+        }
+        RequestContext {
+            workspace_id: self.workspace.id.to_string(),
+            tenant_id: self.workspace.tenant_id.clone(),
+            subject: self.principal.user_id(),
+            credential: match self.principal.credential {
+                Credential::Admin => CredentialKind::Admin,
+                Credential::ApiKey { .. } => CredentialKind::ApiKey,
+                Credential::Jwt { .. } => CredentialKind::Jwt,
+            },
+            scopes,
+            claims: match &self.principal.credential {
+                Credential::Jwt { .. } => self.principal.claims.to_string(),
+                _ => "{}".into(),
+            },
+        }
+    }
+
+    fn resolve(&self, value: PredicateValue) -> GrantValue {
+        match value {
+            PredicateValue::Text(v) => GrantValue::One(v),
+            PredicateValue::Texts(vs) => GrantValue::Many(vs),
+            PredicateValue::Subject => GrantValue::One(self.principal.user_id()),
+            PredicateValue::TenantId => GrantValue::One(self.workspace.tenant_id.clone()),
+            PredicateValue::WorkspaceId => GrantValue::One(self.workspace.id.to_string()),
+            PredicateValue::Claim(name) => match self.principal.claims.get(&name) {
+                Some(serde_json::Value::String(s)) => GrantValue::One(s.clone()),
+                Some(serde_json::Value::Null) | None => GrantValue::Missing,
+                Some(other) => GrantValue::One(other.to_string()),
+            },
+        }
+    }
+
+    /// Asks the row authorizer about each relation: `action` for the first, reads for
+    /// the embedded ones.
+    async fn grants(
+        &self,
+        relations: &[Arc<Relation>],
+        action: Action,
+    ) -> Result<Grants, ApiError> {
+        let context = self.authorizer_context();
+        let mut grants = Grants::default();
+        let mut asked = std::collections::HashSet::new();
+        for (i, relation) in relations.iter().enumerate() {
+            if !asked.insert(relation.oid) {
+                continue;
+            }
+            let act = if i == 0 { action } else { Action::Select };
+            let target = AuthzRelation {
+                schema: relation.schema.clone(),
+                name: relation.exposed.clone(),
+            };
+            match self
+                .state
+                .plugins
+                .authorize(self.workspace.id, &context, &target, act)
+                .await?
+            {
+                Decision::Deny(reason) => {
+                    return Err(ApiError::new(
+                        StatusCode::FORBIDDEN,
+                        "denied_by_authorizer",
+                        format!(
+                            "the workspace's row authorizer denied this on `{}`: {reason}",
+                            relation.exposed
+                        ),
+                    ))
+                }
+                Decision::Allow(predicates) => {
+                    let resolved = predicates
+                        .into_iter()
+                        .map(|p| Grant {
+                            column: p.column,
+                            op: match p.comparison {
+                                Comparison::Eq => plan::GrantOp::Compare(CompareOp::Eq),
+                                Comparison::Neq => plan::GrantOp::Compare(CompareOp::Neq),
+                                Comparison::Gt => plan::GrantOp::Compare(CompareOp::Gt),
+                                Comparison::Gte => plan::GrantOp::Compare(CompareOp::Gte),
+                                Comparison::Lt => plan::GrantOp::Compare(CompareOp::Lt),
+                                Comparison::Lte => plan::GrantOp::Compare(CompareOp::Lte),
+                                Comparison::In => plan::GrantOp::In,
+                                Comparison::IsNull => plan::GrantOp::IsNull,
+                                Comparison::IsNotNull => plan::GrantOp::IsNotNull,
+                            },
+                            value: self.resolve(p.value),
+                        })
+                        .collect();
+                    grants.insert(relation.oid, resolved);
+                }
+            }
+        }
+        Ok(grants)
+    }
+
+    /// Reads a page (or, with `single_key`, one row).
+    pub async fn read(
+        &self,
+        table: &str,
+        query: &Query,
+        count: plan::CountMode,
+        single_key: Option<&str>,
+    ) -> Result<Page, ApiError> {
+        let mut schema = self.schema().await?;
+        for attempt in 0..3 {
+            let (_, mut plan) = self
+                .plan_with(&mut schema, table, &|schema, relation| {
+                    plan::read::plan(schema, relation, query, count, single_key)
+                })
+                .await?;
+            let grants = self.grants(&plan.relations(), Action::Select).await?;
+            plan.apply_grants(&grants).map_err(authorizer_fault)?;
+            let session = self.state.tenancy.session(self.workspace).await?;
+            match self.run_read(&session, &schema, &plan).await {
+                Ok(Outcome::Done(page)) => {
+                    session.release();
+                    return Ok(page);
+                }
+                Ok(Outcome::Stale) => {}
+                Err(e) if attempt < 2 && is_stale_schema(&e) => {}
+                Err(e) => return Err(ApiError::from_db(e)),
+            }
+            schema = self.reload(&session).await?;
+            session.release();
+        }
+        Err(ApiError::database_unavailable())
+    }
+
+    async fn run_read(
+        &self,
+        session: &Session,
+        schema: &SchemaCache,
+        plan: &ReadPlan,
+    ) -> Result<Outcome<Page>, tokio_postgres::Error> {
+        let client = session.client();
+        let statement = statements::read(plan);
+        let context = client.prepare_cached(SET_CONTEXT_WITH_VERSION).await?;
+        let main = client
+            .prepare_typed_cached(&statement.text, &statement.types())
+            .await?;
+        let settings = self.context().settings();
+        let settings: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
+            [&settings[0], &settings[1], &settings[2], &settings[3]];
+        let values = statement.values();
+        if plan.count == plan::CountMode::Exact {
+            let (begin, version, page, commit) = futures::join!(
+                client.batch_execute("BEGIN READ ONLY"),
+                client.query_one(&context, &settings),
+                client.query_one(&main, &values),
+                client.batch_execute("COMMIT"),
+            );
+            begin?;
+            if version?.get::<_, i64>(4) != schema.version {
+                return Ok(Outcome::Stale);
+            }
+            let row = page?;
+            commit?;
+            return Ok(Outcome::Done(Page {
+                data: row.get(0),
+                len: row.get(1),
+                total: row.get::<_, Option<i64>>(2).unwrap_or(0),
+            }));
+        }
+        let explain = statements::estimate(plan);
+        let explain_statement = client
+            .prepare_typed_cached(&explain.text, &explain.types())
+            .await?;
+        let explain_values = explain.values();
+        let (begin, version, page, estimate) = futures::join!(
+            client.batch_execute("BEGIN READ ONLY"),
+            client.query_one(&context, &settings),
+            client.query_one(&main, &values),
+            client.query_one(&explain_statement, &explain_values),
+        );
+        begin?;
+        if version?.get::<_, i64>(4) != schema.version {
+            client.batch_execute("ROLLBACK").await?;
+            return Ok(Outcome::Stale);
+        }
+        let row = page?;
+        let plan_json: serde_json::Value = estimate?.get(0);
+        let estimated = plan_json[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(0.0) as i64;
+        let total = if estimated > ESTIMATE_THRESHOLD {
+            estimated
+        } else {
+            let count = statements::count(plan);
+            let count_statement = client
+                .prepare_typed_cached(&count.text, &count.types())
+                .await?;
+            client
+                .query_one(&count_statement, &count.values())
+                .await?
+                .get(0)
+        };
+        client.batch_execute("COMMIT").await?;
+        Ok(Outcome::Done(Page {
+            data: row.get(0),
+            len: row.get(1),
+            total,
+        }))
+    }
+
+    /// Runs a write statement: BEGIN, context and statement pipelined, then COMMIT
+    /// unless the schema moved or a row breaks the authorizer's checks.
+    async fn run_write(
+        &self,
+        session: &Session,
+        schema: &SchemaCache,
+        statement: &Statement,
+        relation: &Relation,
+    ) -> Result<Outcome<Written>, ApiError> {
+        let client = session.client();
+        let db = ApiError::from_db;
+        let context = client
+            .prepare_cached(SET_CONTEXT_WITH_VERSION)
+            .await
+            .map_err(db)?;
+        let main = client
+            .prepare_typed_cached(&statement.text, &statement.types())
+            .await
+            .map_err(db)?;
+        let settings = self.context().settings();
+        let settings: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
+            [&settings[0], &settings[1], &settings[2], &settings[3]];
+        let values = statement.values();
+        let (begin, version, result) = futures::join!(
+            client.batch_execute("BEGIN"),
+            client.query_one(&context, &settings),
+            client.query_one(&main, &values),
+        );
+        let rollback = || client.batch_execute("ROLLBACK");
+        begin.map_err(db)?;
+        let version = match version {
+            Ok(v) => v.get::<_, i64>(4),
+            Err(e) => {
+                let _ = rollback().await;
+                return Err(db(e));
+            }
+        };
+        if version != schema.version {
+            rollback().await.map_err(db)?;
+            return Ok(Outcome::Stale);
+        }
+        let row = match result {
+            Ok(row) => row,
+            Err(e) => {
+                rollback().await.map_err(db)?;
+                return Err(db(e));
+            }
+        };
+        let violations: i64 = row.get(2);
+        if violations > 0 {
+            rollback().await.map_err(db)?;
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "denied_by_authorizer",
+                format!(
+                    "{violations} row(s) would fall outside what the workspace's row authorizer allows on `{}`",
+                    relation.exposed
+                ),
+            ));
+        }
+        client.batch_execute("COMMIT").await.map_err(db)?;
+        Ok(Outcome::Done(Written {
+            data: row.get(0),
+            count: row.get(1),
+        }))
+    }
+
+    async fn write<P>(
+        &self,
+        table: &str,
+        action: Action,
+        make: impl Fn(&SchemaCache, &Arc<Relation>) -> Result<P, PlanError>,
+        finish: impl Fn(&mut P, &Grants) -> Result<Statement, String>,
+    ) -> Result<Written, ApiError> {
+        let mut schema = self.schema().await?;
+        for _ in 0..3 {
+            let (relation, mut plan) = self.plan_with(&mut schema, table, &make).await?;
+            let grants = self.grants(std::slice::from_ref(&relation), action).await?;
+            let statement = finish(&mut plan, &grants).map_err(authorizer_fault)?;
+            let session = self.state.tenancy.session(self.workspace).await?;
+            match self
+                .run_write(&session, &schema, &statement, &relation)
+                .await
+            {
+                Ok(Outcome::Done(written)) => {
+                    session.release();
+                    return Ok(written);
+                }
+                Ok(Outcome::Stale) => {
+                    schema = self.reload(&session).await?;
+                    session.release();
+                }
+                Err(error) => {
+                    session.release();
+                    return Err(error);
+                }
+            }
+        }
+        Err(ApiError::database_unavailable())
+    }
+
+    /// Inserts (or upserts) the body's rows.
+    pub async fn insert(
+        &self,
+        table: &str,
+        query: &Query,
+        body: &str,
+        resolution: Option<plan::write::ConflictAction>,
+    ) -> Result<Written, ApiError> {
+        self.write(
+            table,
+            Action::Insert,
+            |schema, relation| plan::write::insert(schema, relation, query, body, resolution),
+            |plan: &mut InsertPlan, grants| {
+                plan.apply_grants(grants)?;
+                Ok(statements::insert(plan))
+            },
+        )
+        .await
+    }
+
+    /// Updates the selected rows.
+    pub async fn update(
+        &self,
+        table: &str,
+        query: &Query,
+        body: &str,
+        whole_table: bool,
+        single_key: Option<&str>,
+    ) -> Result<Written, ApiError> {
+        self.write(
+            table,
+            Action::Update,
+            |schema, relation| {
+                plan::write::update(schema, relation, query, body, whole_table, single_key)
+            },
+            |plan: &mut UpdatePlan, grants| {
+                plan.apply_grants(grants)?;
+                Ok(statements::update(plan))
+            },
+        )
+        .await
+    }
+
+    /// Deletes the selected rows.
+    pub async fn delete(
+        &self,
+        table: &str,
+        query: &Query,
+        whole_table: bool,
+        single_key: Option<&str>,
+    ) -> Result<Written, ApiError> {
+        self.write(
+            table,
+            Action::Delete,
+            |schema, relation| {
+                plan::write::delete(schema, relation, query, whole_table, single_key)
+            },
+            |plan: &mut DeletePlan, grants| {
+                plan.apply_grants(grants)?;
+                Ok(statements::delete(plan))
+            },
+        )
+        .await
+    }
+}

@@ -1,0 +1,58 @@
+//! The schema cache: each workspace's exposed relations, their columns, keys and
+//! foreign keys, read from the live catalog. A value swapped whole; each request's
+//! transaction compares its version with `dl_meta.schema_state` (bumped by an event
+//! trigger on every DDL), so DDL made directly is seen on the next request.
+
+mod load;
+mod types;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use moka::future::Cache;
+use uuid::Uuid;
+
+pub use load::{load, VERSION_QUERY};
+pub use types::{Column, ForeignKey, RelKind, Relation, SchemaCache};
+
+/// How long a workspace's schema stays cached without use.
+const IDLE: Duration = Duration::from_secs(600);
+
+/// The caches of every workspace.
+#[derive(Clone)]
+pub struct SchemaCaches {
+    cache: Cache<Uuid, Arc<SchemaCache>>,
+}
+
+impl Default for SchemaCaches {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SchemaCaches {
+    /// An empty set of caches.
+    pub fn new() -> Self {
+        Self {
+            cache: Cache::builder()
+                .max_capacity(10_000)
+                .time_to_idle(IDLE)
+                .build(),
+        }
+    }
+
+    /// The cached schema of a workspace, if any.
+    pub async fn get(&self, workspace: Uuid) -> Option<Arc<SchemaCache>> {
+        self.cache.get(&workspace).await
+    }
+
+    /// Replaces a workspace's schema.
+    pub async fn put(&self, workspace: Uuid, schema: Arc<SchemaCache>) {
+        self.cache.insert(workspace, schema).await;
+    }
+
+    /// Forgets a workspace's schema (after DDL made through Plinth).
+    pub async fn invalidate(&self, workspace: Uuid) {
+        self.cache.invalidate(&workspace).await;
+    }
+}

@@ -1,0 +1,437 @@
+//! Data API statements: plan → SQL text and parameters. One statement per request;
+//! PostgreSQL builds the JSON and counts in the same statement. Identifiers come from
+//! the catalog and are quoted; every client value is a parameter.
+
+use tokio_postgres::types::{ToSql, Type};
+
+use super::{quote_ident, quote_qualified};
+use crate::plan::read::ReadPlan;
+use crate::plan::write::{ConflictAction, DeletePlan, InsertPlan, UpdatePlan};
+use crate::plan::{ColumnRef, CompareOp, Embed, Expr, IsTest, Item, Nulls, Order, Shape};
+use crate::schema_cache::Relation;
+
+/// A bound parameter.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Param {
+    /// Text, cast in SQL to what it is compared with.
+    Text(String),
+    /// A text array, cast in SQL.
+    TextArray(Vec<String>),
+    /// An integer (limit, offset).
+    Int(i64),
+}
+
+impl Param {
+    fn sql_type(&self) -> Type {
+        match self {
+            Param::Text(_) => Type::TEXT,
+            Param::TextArray(_) => Type::TEXT_ARRAY,
+            Param::Int(_) => Type::INT8,
+        }
+    }
+
+    fn value(&self) -> &(dyn ToSql + Sync) {
+        match self {
+            Param::Text(v) => v,
+            Param::TextArray(v) => v,
+            Param::Int(v) => v,
+        }
+    }
+}
+
+/// A statement ready to prepare (with `types`) and run (with `values`).
+#[derive(Debug, Clone)]
+pub struct Statement {
+    /// The SQL text.
+    pub text: String,
+    /// Its parameters in order.
+    pub params: Vec<Param>,
+}
+
+impl Statement {
+    /// The parameter types, for `prepare_typed`.
+    pub fn types(&self) -> Vec<Type> {
+        self.params.iter().map(Param::sql_type).collect()
+    }
+
+    /// The parameter values.
+    pub fn values(&self) -> Vec<&(dyn ToSql + Sync)> {
+        self.params.iter().map(Param::value).collect()
+    }
+}
+
+#[derive(Default)]
+struct Builder {
+    params: Vec<Param>,
+    aliases: usize,
+}
+
+fn relation_name(relation: &Relation) -> String {
+    quote_qualified(&relation.schema, &relation.name)
+}
+
+impl Builder {
+    fn bind(&mut self, param: Param) -> String {
+        self.params.push(param);
+        format!("${}", self.params.len())
+    }
+
+    fn alias(&mut self) -> String {
+        let alias = format!("t{}", self.aliases);
+        self.aliases += 1;
+        alias
+    }
+
+    fn column(&mut self, alias: &str, c: &ColumnRef) -> String {
+        let mut out = format!("{alias}.{}", quote_ident(&c.column));
+        for step in &c.json_path {
+            out.push_str(if step.as_text { "->>" } else { "->" });
+            let bound = self.bind(Param::Text(step.key.clone()));
+            if step.index {
+                out.push_str(&format!("({bound}::int)"));
+            } else {
+                out.push_str(&bound);
+            }
+        }
+        out
+    }
+
+    fn expr(&mut self, alias: &str, expr: &Expr) -> String {
+        match expr {
+            Expr::Compare { left, op, value } => {
+                let op = match op {
+                    CompareOp::Eq => "=",
+                    CompareOp::Neq => "<>",
+                    CompareOp::Gt => ">",
+                    CompareOp::Gte => ">=",
+                    CompareOp::Lt => "<",
+                    CompareOp::Lte => "<=",
+                };
+                let ty = left.value_type().to_owned();
+                let mut column = self.column(alias, left);
+                if ty == "jsonb" && !left.json_path.is_empty() {
+                    column = format!("({column})::jsonb");
+                }
+                let bound = self.bind(Param::Text(value.clone()));
+                format!("{column} {op} {bound}::{ty}")
+            }
+            Expr::Like {
+                left,
+                case_insensitive,
+                pattern,
+            } => {
+                let column = self.column(alias, left);
+                let bound = self.bind(Param::Text(pattern.clone()));
+                let op = if *case_insensitive { "ILIKE" } else { "LIKE" };
+                format!("({column})::text {op} {bound}")
+            }
+            Expr::In { left, values } => {
+                let ty = left.value_type().to_owned();
+                let mut column = self.column(alias, left);
+                if ty == "jsonb" && !left.json_path.is_empty() {
+                    column = format!("({column})::jsonb");
+                }
+                let bound = self.bind(Param::TextArray(values.clone()));
+                format!("{column} = ANY({bound}::{ty}[])")
+            }
+            Expr::Is { left, test } => {
+                let column = self.column(alias, left);
+                let test = match test {
+                    IsTest::Null => "IS NULL",
+                    IsTest::NotNull => "IS NOT NULL",
+                    IsTest::True => "IS TRUE",
+                    IsTest::False => "IS FALSE",
+                    IsTest::Unknown => "IS UNKNOWN",
+                };
+                format!("{column} {test}")
+            }
+            Expr::Not(inner) => format!("NOT ({})", self.expr(alias, inner)),
+            Expr::All(children) if children.is_empty() => "TRUE".into(),
+            Expr::Any(children) if children.is_empty() => "FALSE".into(),
+            Expr::All(children) => self.join(alias, children, " AND "),
+            Expr::Any(children) => self.join(alias, children, " OR "),
+            Expr::Const(true) => "TRUE".into(),
+            Expr::Const(false) => "FALSE".into(),
+        }
+    }
+
+    fn join(&mut self, alias: &str, children: &[Expr], with: &str) -> String {
+        let parts: Vec<String> = children.iter().map(|c| self.expr(alias, c)).collect();
+        format!("({})", parts.join(with))
+    }
+
+    /// `WHERE ...` for a level: its conditions and the EXISTS of its `!inner` embeds.
+    fn where_clause(&mut self, alias: &str, filter: &[Expr], shape: &Shape) -> String {
+        let mut parts: Vec<String> = filter.iter().map(|e| self.expr(alias, e)).collect();
+        for item in &shape.items {
+            if let Item::Embed(e) = item {
+                if e.inner {
+                    parts.push(self.exists(alias, e));
+                }
+            }
+        }
+        if parts.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", parts.join(" AND "))
+        }
+    }
+
+    fn join_condition(&self, parent: &str, child: &str, e: &Embed) -> Vec<String> {
+        e.join
+            .iter()
+            .map(|(p, c)| format!("{child}.{} = {parent}.{}", quote_ident(c), quote_ident(p)))
+            .collect()
+    }
+
+    fn exists(&mut self, parent: &str, e: &Embed) -> String {
+        let alias = self.alias();
+        let mut parts = self.join_condition(parent, &alias, e);
+        let rest = self.where_clause(&alias, &e.filter, &e.shape);
+        if let Some(conditions) = rest.strip_prefix(" WHERE ") {
+            parts.push(conditions.to_owned());
+        }
+        format!(
+            "EXISTS (SELECT 1 FROM {} AS {alias} WHERE {})",
+            relation_name(&e.relation),
+            parts.join(" AND ")
+        )
+    }
+
+    fn order(&mut self, alias: &str, order: &[Order]) -> String {
+        if order.is_empty() {
+            return String::new();
+        }
+        let terms: Vec<String> = order
+            .iter()
+            .map(|o| {
+                let mut term = self.column(alias, &o.left);
+                term.push_str(if o.descending { " DESC" } else { " ASC" });
+                match o.nulls {
+                    Some(Nulls::First) => term.push_str(" NULLS FIRST"),
+                    Some(Nulls::Last) => term.push_str(" NULLS LAST"),
+                    None => {}
+                }
+                term
+            })
+            .collect();
+        format!(" ORDER BY {}", terms.join(", "))
+    }
+
+    fn shape(&mut self, alias: &str, shape: &Shape) -> String {
+        let items: Vec<String> = shape
+            .items
+            .iter()
+            .map(|item| match item {
+                Item::Column { left, name, cast } => {
+                    let column = self.column(alias, left);
+                    match cast {
+                        Some(ty) => format!("({column})::{ty} AS {}", quote_ident(name)),
+                        None => format!("{column} AS {}", quote_ident(name)),
+                    }
+                }
+                Item::Embed(e) => self.embed(alias, e),
+            })
+            .collect();
+        if items.is_empty() {
+            "NULL AS \"_\"".into()
+        } else {
+            items.join(", ")
+        }
+    }
+
+    fn embed(&mut self, parent: &str, e: &Embed) -> String {
+        let alias = self.alias();
+        let list = self.shape(&alias, &e.shape);
+        let mut conditions = self.join_condition(parent, &alias, e);
+        let rest = self.where_clause(&alias, &e.filter, &e.shape);
+        if let Some(more) = rest.strip_prefix(" WHERE ") {
+            conditions.push(more.to_owned());
+        }
+        let order = self.order(&alias, &e.order);
+        let source = format!(
+            "SELECT {list} FROM {} AS {alias} WHERE {}{order}",
+            relation_name(&e.relation),
+            conditions.join(" AND ")
+        );
+        if e.to_one {
+            format!(
+                "(SELECT row_to_json(pgrst_x) FROM ({source} LIMIT 1) AS pgrst_x) AS {}",
+                quote_ident(&e.name)
+            )
+        } else {
+            format!(
+                "(SELECT coalesce(json_agg(pgrst_x), '[]'::json) FROM ({source}) AS pgrst_x) AS {}",
+                quote_ident(&e.name)
+            )
+        }
+    }
+
+    /// The three result columns of a write: returned rows as JSON, their count, and
+    /// how many of them break the authorizer's checks.
+    fn write_result(&mut self, returning: &Shape, checks: &[Expr]) -> String {
+        let alias = self.alias();
+        let list = self.shape(&alias, returning);
+        let violations = if checks.is_empty() {
+            "0::bigint".to_owned()
+        } else {
+            let check_alias = self.alias();
+            let all = self.expr(&check_alias, &Expr::All(checks.to_vec()));
+            format!("(SELECT count(*) FROM pgrst_rows AS {check_alias} WHERE NOT coalesce({all}, false))")
+        };
+        format!(
+            "SELECT coalesce((SELECT json_agg(pgrst_x)::text FROM (SELECT {list} FROM pgrst_rows AS {alias}) AS pgrst_x), '[]'),
+             (SELECT count(*) FROM pgrst_rows), {violations}"
+        )
+    }
+}
+
+/// The read: the page as a JSON array, its length, and the exact total (or NULL in
+/// estimated mode, which asks [`estimate`] first).
+pub fn read(plan: &ReadPlan) -> Statement {
+    let mut b = Builder::default();
+    let alias = b.alias();
+    let list = b.shape(&alias, &plan.shape);
+    let where_clause = b.where_clause(&alias, &plan.filter, &plan.shape);
+    let order = b.order(&alias, &plan.order);
+    let limit = b.bind(Param::Int(plan.limit));
+    let offset = b.bind(Param::Int(plan.offset));
+    let rel = relation_name(&plan.relation);
+    let total = match plan.count {
+        crate::plan::CountMode::Exact => {
+            format!("(SELECT count(*) FROM {rel} AS {alias}{where_clause})")
+        }
+        crate::plan::CountMode::Estimated => "NULL::bigint".into(),
+    };
+    let text = format!(
+        "WITH pgrst_page AS (SELECT {list} FROM {rel} AS {alias}{where_clause}{order} LIMIT {limit} OFFSET {offset})
+         SELECT coalesce((SELECT json_agg(pgrst_page)::text FROM pgrst_page), '[]'),
+                (SELECT count(*) FROM pgrst_page), {total}"
+    );
+    Statement {
+        text,
+        params: b.params,
+    }
+}
+
+/// `EXPLAIN` of the read's filter, for the planner's row estimate.
+pub fn estimate(plan: &ReadPlan) -> Statement {
+    let mut b = Builder::default();
+    let alias = b.alias();
+    let where_clause = b.where_clause(&alias, &plan.filter, &plan.shape);
+    Statement {
+        text: format!(
+            "EXPLAIN (FORMAT JSON) SELECT 1 FROM {} AS {alias}{where_clause}",
+            relation_name(&plan.relation)
+        ),
+        params: b.params,
+    }
+}
+
+/// The exact count of the read's filter.
+pub fn count(plan: &ReadPlan) -> Statement {
+    let mut b = Builder::default();
+    let alias = b.alias();
+    let where_clause = b.where_clause(&alias, &plan.filter, &plan.shape);
+    Statement {
+        text: format!(
+            "SELECT count(*) FROM {} AS {alias}{where_clause}",
+            relation_name(&plan.relation)
+        ),
+        params: b.params,
+    }
+}
+
+/// The insert (or upsert) of the plan's JSON rows.
+pub fn insert(plan: &InsertPlan) -> Statement {
+    let mut b = Builder::default();
+    let rows = b.bind(Param::Text(plan.rows_json.clone()));
+    let rel = relation_name(&plan.relation);
+    let columns: Vec<String> = plan.columns.iter().map(|c| quote_ident(c)).collect();
+    let sources: Vec<String> = plan
+        .columns
+        .iter()
+        .map(|c| format!("pgrst_r.{}", quote_ident(c)))
+        .collect();
+    let conflict = match &plan.conflict {
+        None => String::new(),
+        Some(conflict) => {
+            let target: Vec<String> = conflict.columns.iter().map(|c| quote_ident(c)).collect();
+            let updates: Vec<String> = plan
+                .columns
+                .iter()
+                .filter(|c| !conflict.columns.contains(c))
+                .map(|c| format!("{0} = EXCLUDED.{0}", quote_ident(c)))
+                .collect();
+            if conflict.action == ConflictAction::Ignore || updates.is_empty() {
+                format!(" ON CONFLICT ({}) DO NOTHING", target.join(", "))
+            } else {
+                format!(
+                    " ON CONFLICT ({}) DO UPDATE SET {}",
+                    target.join(", "),
+                    updates.join(", ")
+                )
+            }
+        }
+    };
+    let result = b.write_result(&plan.returning, &plan.checks);
+    // No columns: every row takes every default (a zero-column SELECT).
+    let target = if columns.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", columns.join(", "))
+    };
+    Statement {
+        text: format!(
+            "WITH pgrst_rows AS (
+               INSERT INTO {rel} AS t{target} SELECT {} FROM json_populate_recordset(NULL::{rel}, {rows}::json) AS pgrst_r{conflict}
+               RETURNING t.*)
+             {result}",
+            sources.join(", ")
+        ),
+        params: b.params,
+    }
+}
+
+/// The update of the plan's rows.
+pub fn update(plan: &UpdatePlan) -> Statement {
+    let mut b = Builder::default();
+    let row = b.bind(Param::Text(plan.row_json.clone()));
+    let rel = relation_name(&plan.relation);
+    let alias = b.alias();
+    let where_clause = b.where_clause(&alias, &plan.filter, &Shape::default());
+    let columns: Vec<String> = plan.columns.iter().map(|c| quote_ident(c)).collect();
+    let sources: Vec<String> = plan
+        .columns
+        .iter()
+        .map(|c| format!("pgrst_r.{}", quote_ident(c)))
+        .collect();
+    let result = b.write_result(&plan.returning, &plan.checks);
+    Statement {
+        text: format!(
+            "WITH pgrst_rows AS (
+               UPDATE {rel} AS {alias} SET ({}) = (SELECT {} FROM json_populate_record(NULL::{rel}, {row}::json) AS pgrst_r){where_clause}
+               RETURNING {alias}.*)
+             {result}",
+            columns.join(", "),
+            sources.join(", ")
+        ),
+        params: b.params,
+    }
+}
+
+/// The delete of the plan's rows.
+pub fn delete(plan: &DeletePlan) -> Statement {
+    let mut b = Builder::default();
+    let rel = relation_name(&plan.relation);
+    let alias = b.alias();
+    let where_clause = b.where_clause(&alias, &plan.filter, &Shape::default());
+    let result = b.write_result(&plan.returning, &[]);
+    Statement {
+        text: format!(
+            "WITH pgrst_rows AS (DELETE FROM {rel} AS {alias}{where_clause} RETURNING {alias}.*)
+             {result}"
+        ),
+        params: b.params,
+    }
+}

@@ -1,0 +1,103 @@
+//! Idempotency-Key: required, replayed, bound to the request, and once under races.
+
+use serde_json::json;
+
+use super::{key, Fixture};
+
+async fn count(f: &Fixture) -> i64 {
+    f.db.query_one("SELECT count(*) FROM tenant_custom.events", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn a_write_without_a_key_is_400() {
+    let f = Fixture::new("idem missing").await;
+    let resp = f
+        .api
+        .post(&f.path("events", ""), json!({ "kind": "x" }))
+        .await;
+    assert_eq!(resp.status, 400);
+    assert_eq!(resp.code(), "idempotency_key_required");
+    assert_eq!(count(&f).await, 0);
+}
+
+#[tokio::test]
+async fn a_retry_gets_the_first_response_without_writing_again() {
+    let f = Fixture::new("idem retry").await;
+    let k = key();
+    let first = f
+        .writer(&k)
+        .post(&f.path("events", ""), json!({ "kind": "once" }))
+        .await;
+    assert_eq!(first.status, 201);
+    let again = f
+        .writer(&k)
+        .post(&f.path("events", ""), json!({ "kind": "once" }))
+        .await;
+    assert_eq!(again.status, 201);
+    assert_eq!(again.body, first.body, "the same body, ids and all");
+    assert_eq!(again.headers["idempotency-replayed"], "true");
+    assert_eq!(count(&f).await, 1);
+    // Errors of the client are remembered too.
+    let k = key();
+    let bad = f
+        .writer(&k)
+        .post(&f.path("products", ""), json!({ "id": 1, "name": "dup" }))
+        .await;
+    assert_eq!(bad.status, 409);
+    let replay = f
+        .writer(&k)
+        .post(&f.path("products", ""), json!({ "id": 1, "name": "dup" }))
+        .await;
+    assert_eq!(replay.status, 409);
+    assert_eq!(replay.body, bad.body);
+}
+
+#[tokio::test]
+async fn the_same_key_with_another_request_is_422() {
+    let f = Fixture::new("idem mismatch").await;
+    let k = key();
+    assert_eq!(
+        f.writer(&k)
+            .post(&f.path("events", ""), json!({ "kind": "a" }))
+            .await
+            .status,
+        201
+    );
+    let resp = f
+        .writer(&k)
+        .post(&f.path("events", ""), json!({ "kind": "b" }))
+        .await;
+    assert_eq!(resp.status, 422);
+    assert_eq!(resp.code(), "idempotency_key_reused");
+    let resp = f.writer(&k).delete(&f.path("events", "kind=eq.a")).await;
+    assert_eq!(resp.status, 422, "another method is another request");
+    assert_eq!(count(&f).await, 1);
+}
+
+#[tokio::test]
+async fn concurrent_requests_with_one_key_write_once() {
+    let f = Fixture::new("idem race").await;
+    let k = key();
+    let mut calls = Vec::new();
+    for _ in 0..8 {
+        let client = f.writer(&k);
+        let path = f.path("events", "");
+        calls.push(tokio::spawn(async move {
+            client.post(&path, json!({ "kind": "race" })).await
+        }));
+    }
+    let mut bodies = Vec::new();
+    for call in calls {
+        let resp = call.await.unwrap();
+        assert_eq!(resp.status, 201, "{}", resp.body);
+        bodies.push(resp.body);
+    }
+    assert!(
+        bodies.windows(2).all(|w| w[0] == w[1]),
+        "every caller got the one response"
+    );
+    assert_eq!(count(&f).await, 1);
+}
