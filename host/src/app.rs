@@ -76,6 +76,14 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     server::serve(listener, tls, router, &settings.http, shutdown_signal()).await;
 
     tracing::info!("shutting down");
+    if let Err(error) = state
+        .tenancy
+        .control
+        .deregister_replica(state.auth.replica())
+        .await
+    {
+        tracing::warn!(%error, "could not deregister this replica");
+    }
     state.tenancy.pools.close_all();
     state.tenancy.control.close();
     if let Some(bouncer) = bouncer {
@@ -106,7 +114,8 @@ async fn start_services(
         &secret_path,
         settings.secret_key_file.is_none(),
     )?);
-    let invalidations = Invalidations::start(cluster.clone());
+    let invalidations = Invalidations::start(cluster.clone(), control.clone());
+    control.register_replica(invalidations.replica()).await?;
     let jwt = JwtVerifier::new(&settings.jwt)?;
     let auth = Authenticator::new(
         admin_token,

@@ -26,10 +26,10 @@ use crate::control::{ControlDb, ControlError};
 const KEY_CACHE_TTL: Duration = Duration::from_secs(300);
 /// Keys remembered at once.
 const KEY_CACHE_CAPACITY: u64 = 100_000;
-/// How long a revocation waits for its own notice to come back.
-const REVOCATION_WAIT: Duration = Duration::from_secs(2);
-/// Extra time given to the other replicas' listener tasks after that.
-const REVOCATION_GRACE: Duration = Duration::from_millis(25);
+/// How long a revocation waits for every replica's acknowledgement.
+const REVOCATION_WAIT: Duration = Duration::from_secs(3);
+/// How often it looks.
+const REVOCATION_POLL: Duration = Duration::from_millis(5);
 
 /// Why a request is not let in.
 #[derive(Debug, thiserror::Error)]
@@ -101,22 +101,32 @@ impl Authenticator {
         this
     }
 
-    /// Revokes a key and returns once the revocation has reached this process's
-    /// listener (and, with it, every replica's); false when there is no such key.
+    /// This process's replica id in the control database.
+    pub fn replica(&self) -> Uuid {
+        self.invalidations.replica()
+    }
+
+    /// Revokes a key and returns once every live replica has acknowledged dropping
+    /// it (or after a bounded wait); false when there is no such key.
     pub async fn revoke_key(&self, workspace_id: Uuid, key_id: Uuid) -> Result<bool, AuthError> {
-        let mut receiver = self.invalidations.subscribe();
-        let Some(lookup) = self.control.revoke_api_key(workspace_id, key_id).await? else {
+        let Some((lookup, revoked_at)) = self.control.revoke_api_key(workspace_id, key_id).await?
+        else {
             return Ok(false);
         };
         self.keys.invalidate(&lookup);
-        let seen = self
-            .invalidations
-            .wait_for(&mut receiver, &Invalidation::Key(lookup), REVOCATION_WAIT)
-            .await;
-        if !seen {
-            tracing::warn!(%key_id, "the revocation notice was not seen in time; replicas drop the key within the cache TTL");
+        let payload = format!("key:{lookup}");
+        let started = std::time::Instant::now();
+        loop {
+            let behind = self.control.replicas_behind(&payload, revoked_at).await?;
+            if behind == 0 {
+                break;
+            }
+            if started.elapsed() > REVOCATION_WAIT {
+                tracing::warn!(%key_id, behind, "replicas did not acknowledge the revocation in time; they drop the key within the cache TTL");
+                break;
+            }
+            tokio::time::sleep(REVOCATION_POLL).await;
         }
-        tokio::time::sleep(REVOCATION_GRACE).await;
         Ok(true)
     }
 

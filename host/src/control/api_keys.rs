@@ -85,23 +85,24 @@ impl ControlDb {
             }))
     }
 
-    /// Revokes a key and returns its lookup id, or `None` when no live key of that
-    /// workspace has this id. The table's trigger announces the change to every replica.
+    /// Revokes a key and returns its lookup id and the revocation time, or `None`
+    /// when no live key of that workspace has this id. The table's trigger announces
+    /// the change to every replica.
     pub async fn revoke_api_key(
         &self,
         workspace_id: Uuid,
         key_id: Uuid,
-    ) -> Result<Option<String>, ControlError> {
+    ) -> Result<Option<(String, DateTime<Utc>)>, ControlError> {
         let client = self.client().await?;
         let row = client
             .query_opt(
                 "UPDATE api_keys SET revoked_at = now()
                  WHERE id = $1 AND workspace_id = $2 AND revoked_at IS NULL
-                 RETURNING lookup_id",
+                 RETURNING lookup_id, now()",
                 &[&key_id, &workspace_id],
             )
             .await?;
-        Ok(row.map(|r| r.get(0)))
+        Ok(row.map(|r| (r.get(0), r.get(1))))
     }
 
     /// The live keys of a workspace.

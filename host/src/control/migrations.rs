@@ -28,6 +28,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "tables_and_idempotency",
         include_str!("migrations/0004_tables_and_idempotency.sql"),
     ),
+    (5, "replicas", include_str!("migrations/0005_replicas.sql")),
 ];
 
 /// Creates `plinth_control` if needed and brings it to the newest version.

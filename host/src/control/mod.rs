@@ -7,6 +7,7 @@ mod migrations;
 pub mod notify;
 pub mod plugins;
 pub mod registry;
+pub mod replicas;
 pub mod roles;
 pub mod workspaces;
 

@@ -11,9 +11,11 @@ use futures::StreamExt;
 use tokio::sync::broadcast;
 use tokio_postgres::AsyncMessage;
 
+use uuid::Uuid;
+
 use crate::cluster::Cluster;
 
-use super::CONTROL_DB;
+use super::{ControlDb, CONTROL_DB};
 
 /// The channel name.
 pub const CHANNEL: &str = "plinth_invalidate";
@@ -50,20 +52,38 @@ pub struct Invalidations {
     sender: broadcast::Sender<Invalidation>,
     listening: Arc<AtomicBool>,
     handlers: Arc<RwLock<Vec<Handler>>>,
+    replica: Uuid,
+    control: ControlDb,
 }
 
 impl Invalidations {
-    /// Starts the listener task.
-    pub fn start(cluster: Cluster) -> Self {
+    /// Starts the listener task for this replica (and its heartbeat).
+    pub fn start(cluster: Cluster, control: ControlDb) -> Self {
         let (sender, _) = broadcast::channel(1024);
         let this = Self {
             sender,
             listening: Arc::new(AtomicBool::new(false)),
             handlers: Arc::new(RwLock::new(Vec::new())),
+            replica: Uuid::new_v4(),
+            control,
         };
         let task = this.clone();
         tokio::spawn(async move { task.run(cluster).await });
+        let beating = this.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Err(error) = beating.control.heartbeat(beating.replica).await {
+                    tracing::debug!(%error, "replica heartbeat failed");
+                }
+                tokio::time::sleep(super::replicas::HEARTBEAT).await;
+            }
+        });
         this
+    }
+
+    /// This replica's id in the control database.
+    pub fn replica(&self) -> Uuid {
+        self.replica
     }
 
     /// Registers a cache's handler; it runs on the listener task for every message,
@@ -74,38 +94,21 @@ impl Invalidations {
         }
     }
 
-    /// Waits (up to `limit`) until this process has applied `wanted`, received on a
-    /// receiver subscribed before the change was committed. Every replica listens on
-    /// the same channel, so once our own listener has it the others have it too,
-    /// give or take the moment their task takes to run; callers that must be sure
-    /// add a short grace after this.
-    pub async fn wait_for(
-        &self,
-        receiver: &mut broadcast::Receiver<Invalidation>,
-        wanted: &Invalidation,
-        limit: Duration,
-    ) -> bool {
-        if !self.is_listening() {
-            return true; // caches are bypassed anyway
-        }
-        tokio::time::timeout(limit, async {
-            loop {
-                match receiver.recv().await {
-                    Ok(message) if &message == wanted || message == Invalidation::All => return,
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(broadcast::error::RecvError::Closed) => return,
-                }
-            }
-        })
-        .await
-        .is_ok()
-    }
-
     fn dispatch(&self, message: Invalidation) {
         if let Ok(handlers) = self.handlers.read() {
             for handler in handlers.iter() {
                 handler(&message);
             }
+        }
+        // Revocations are acknowledged once applied, so the revoker can wait for all.
+        if let Invalidation::Key(lookup) = &message {
+            let (control, replica, payload) =
+                (self.control.clone(), self.replica, format!("key:{lookup}"));
+            tokio::spawn(async move {
+                if let Err(error) = control.acknowledge(replica, &payload).await {
+                    tracing::warn!(%error, "could not acknowledge an invalidation");
+                }
+            });
         }
         let _ = self.sender.send(message);
     }
