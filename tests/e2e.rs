@@ -7,3 +7,4 @@ mod host;
 mod ingestion;
 mod plugins;
 mod rows;
+mod tables;

@@ -7,6 +7,7 @@ pub mod health;
 pub mod ingestion;
 pub mod plugins;
 pub mod rows;
+pub mod tables;
 
 use std::sync::Arc;
 
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(ingestion::routes())
         .merge(plugins::routes())
         .merge(rows::routes())
+        .merge(tables::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), middleware::deadline))

@@ -29,6 +29,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("migrations/0004_tables_and_idempotency.sql"),
     ),
     (5, "replicas", include_str!("migrations/0005_replicas.sql")),
+    (
+        6,
+        "registry_updated_at",
+        include_str!("migrations/0006_registry_updated_at.sql"),
+    ),
 ];
 
 /// Creates `plinth_control` if needed and brings it to the newest version.

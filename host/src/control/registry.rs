@@ -21,9 +21,11 @@ pub struct TableEntry {
     pub physical_name: String,
     /// Creation time.
     pub created_at: DateTime<Utc>,
+    /// Last change of its definition through Plinth.
+    pub updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, workspace_id, table_name, physical_name, created_at";
+const COLUMNS: &str = "id, workspace_id, table_name, physical_name, created_at, updated_at";
 
 impl TableEntry {
     fn from_row(row: &Row) -> Self {
@@ -33,6 +35,7 @@ impl TableEntry {
             table_name: row.get(2),
             physical_name: row.get(3),
             created_at: row.get(4),
+            updated_at: row.get(5),
         }
     }
 }
@@ -95,6 +98,39 @@ pub mod tx {
             )
             .await?
             .map(|row| TableEntry::from_row(&row)))
+    }
+
+    /// Records that a table's definition changed.
+    pub async fn touch(
+        client: &impl deadpool_postgres::GenericClient,
+        workspace: Uuid,
+        id: Uuid,
+    ) -> Result<Option<TableEntry>, tokio_postgres::Error> {
+        Ok(client
+            .query_opt(
+                &format!(
+                    "UPDATE table_registry SET updated_at = now()
+                     WHERE workspace_id = $1 AND id = $2 RETURNING {COLUMNS}"
+                ),
+                &[&workspace, &id],
+            )
+            .await?
+            .map(|row| TableEntry::from_row(&row)))
+    }
+
+    /// Puts back an entry removed by [`delete`] (when the drop it went with failed).
+    pub async fn restore(
+        client: &impl deadpool_postgres::GenericClient,
+        entry: &TableEntry,
+    ) -> Result<(), tokio_postgres::Error> {
+        client
+            .execute(
+                "INSERT INTO table_registry (id, workspace_id, table_name, physical_name, created_at, updated_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+                &[&entry.id, &entry.workspace_id, &entry.table_name, &entry.physical_name, &entry.created_at, &entry.updated_at],
+            )
+            .await?;
+        Ok(())
     }
 
     /// Removes a table's entry; false when it was not there.

@@ -1,0 +1,187 @@
+//! Running a checked scoped query: in one transaction on the workspace's API pool,
+//! with the tenant context set (so row-level security applies), an empty
+//! `search_path`, a statement timeout and a row cap. Before running, the plan is
+//! inspected: every relation it scans must be one of the workspace's tables.
+//!
+//! Rows are built as JSON by PostgreSQL, one array per row, then paired with the
+//! column names: `bigint` and `numeric` become strings (their digits survive
+//! JavaScript clients), other numbers JSON numbers, `bytea` a `\x...` hex string,
+//! timestamps ISO 8601 strings, `json`/`jsonb` nested JSON.
+
+use std::fmt::Write as _;
+
+use deadpool_postgres::Transaction;
+use postgres_types::Type;
+use serde_json::value::RawValue;
+use serde_json::Value;
+
+use super::guard::{Checked, StatementKind};
+use crate::error::ApiError;
+use crate::sql::quote_ident;
+use crate::tenant::names::TABLES_SCHEMA;
+
+/// Most rows a scoped query returns; more sets `truncated`.
+pub const MAX_ROWS: usize = 10_000;
+
+/// The rendered response body.
+pub struct QueryResult {
+    /// `{columns, rows, row_count, truncated}` as JSON text.
+    pub body: String,
+}
+
+/// Runs `checked` in `tx` (already carrying the tenant context).
+pub async fn run(
+    tx: &Transaction<'_>,
+    checked: &Checked,
+    timeout_ms: u64,
+) -> Result<QueryResult, ApiError> {
+    tx.batch_execute(&format!(
+        "SET LOCAL statement_timeout = {timeout_ms}; SET LOCAL search_path = ''"
+    ))
+    .await
+    .map_err(ApiError::from_db)?;
+    inspect_plan(tx, &checked.sql).await?;
+    let statement = tx.prepare(&checked.sql).await.map_err(ApiError::from_db)?;
+    let columns: Vec<(String, Type)> = statement
+        .columns()
+        .iter()
+        .map(|c| (c.name().to_owned(), c.type_().clone()))
+        .collect();
+    if columns.is_empty() {
+        let affected = tx
+            .execute(&statement, &[])
+            .await
+            .map_err(ApiError::from_db)?;
+        let row_count = match checked.kind {
+            StatementKind::Select => 0,
+            _ => affected,
+        };
+        return Ok(QueryResult {
+            body: format!("{{\"columns\":[],\"rows\":[],\"row_count\":{row_count}}}"),
+        });
+    }
+    let wrapper = wrap(&checked.sql, &columns);
+    let wrapped = tx.prepare(&wrapper).await.map_err(ApiError::from_db)?;
+    let portal = tx.bind(&wrapped, &[]).await.map_err(ApiError::from_db)?;
+    let rows = tx
+        .query_portal(&portal, (MAX_ROWS + 1) as i32)
+        .await
+        .map_err(ApiError::from_db)?;
+    let truncated = rows.len() > MAX_ROWS;
+    let mut body = String::with_capacity(64 + rows.len() * 64);
+    body.push_str("{\"columns\":");
+    let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
+    body.push_str(&serde_json::to_string(&names).map_err(|_| ApiError::internal())?);
+    body.push_str(",\"rows\":[");
+    let keys: Vec<String> = names
+        .iter()
+        .map(|n| serde_json::to_string(n).unwrap_or_else(|_| "\"?\"".to_owned()))
+        .collect();
+    let mut count = 0usize;
+    for (i, row) in rows.iter().take(MAX_ROWS).enumerate() {
+        let text: &str = row.get(0);
+        let values: Vec<&RawValue> = serde_json::from_str(text).map_err(|error| {
+            tracing::error!(%error, "the database built a row that is not a JSON array");
+            ApiError::internal()
+        })?;
+        if i > 0 {
+            body.push(',');
+        }
+        body.push('{');
+        for (j, (key, value)) in keys.iter().zip(values).enumerate() {
+            if j > 0 {
+                body.push(',');
+            }
+            let _ = write!(body, "{key}:{}", value.get());
+        }
+        body.push('}');
+        count += 1;
+    }
+    let _ = write!(body, "],\"row_count\":{count}");
+    if truncated {
+        let _ = write!(body, ",\"truncated\":true,\"max_rows\":{MAX_ROWS}");
+    }
+    body.push('}');
+    Ok(QueryResult { body })
+}
+
+/// Wraps the statement so that each row comes back as one JSON array.
+fn wrap(sql: &str, columns: &[(String, Type)]) -> String {
+    let aliases: Vec<String> = (1..=columns.len()).map(|i| format!("c{i}")).collect();
+    let values: Vec<String> = columns
+        .iter()
+        .zip(&aliases)
+        .map(|((_, ty), alias)| {
+            if *ty == Type::INT8 || *ty == Type::NUMERIC || *ty == Type::MONEY {
+                format!("to_jsonb(r.{alias}::text)")
+            } else {
+                format!("to_jsonb(r.{alias})")
+            }
+        })
+        .collect();
+    format!(
+        "WITH r({}) AS ({sql}) SELECT to_json(ARRAY[{}]::jsonb[])::text FROM r",
+        aliases.join(", "),
+        values.join(", ")
+    )
+}
+
+/// The second line of defence: the plan may scan no relation outside the
+/// workspace's tables (the guard should already have refused such a statement).
+async fn inspect_plan(tx: &Transaction<'_>, sql: &str) -> Result<(), ApiError> {
+    let explain = format!("EXPLAIN (VERBOSE, FORMAT JSON) {sql}");
+    let row = tx
+        .query_one(&explain, &[])
+        .await
+        .map_err(ApiError::from_db)?;
+    let plan: Value = row.get(0);
+    let mut outside = Vec::new();
+    scanned_outside(&plan, &mut outside);
+    if outside.is_empty() {
+        return Ok(());
+    }
+    tracing::warn!(relations = ?outside, "a scoped query passed the guard but its plan reads outside the workspace's tables");
+    Err(ApiError::new(
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "table_not_allowed",
+        format!(
+            "the statement reads relations outside the workspace's tables: {}",
+            outside.join(", ")
+        ),
+    ))
+}
+
+fn scanned_outside(node: &Value, out: &mut Vec<String>) {
+    match node {
+        Value::Object(map) => {
+            if let Some(Value::String(relation)) = map.get("Relation Name") {
+                let schema = map.get("Schema").and_then(Value::as_str).unwrap_or("");
+                if schema != TABLES_SCHEMA {
+                    out.push(format!("{}.{}", quote_ident(schema), quote_ident(relation)));
+                }
+            }
+            for value in map.values() {
+                scanned_outside(value, out);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(|v| scanned_outside(v, out)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn big_numbers_are_wrapped_as_text() {
+        let sql = wrap(
+            "SELECT 1",
+            &[("a".into(), Type::INT8), ("b".into(), Type::INT4)],
+        );
+        assert_eq!(
+            sql,
+            "WITH r(c1, c2) AS (SELECT 1) SELECT to_json(ARRAY[to_jsonb(r.c1::text), to_jsonb(r.c2)]::jsonb[])::text FROM r"
+        );
+    }
+}

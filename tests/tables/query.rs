@@ -1,0 +1,202 @@
+//! The scoped query: allowed statements, lossless JSON, the row cap, the timeout,
+//! and the 400/422 split.
+
+use serde_json::json;
+
+use super::Tables;
+use crate::support::{self, Plinth, ServerOptions, Workspace};
+
+async fn shop(t: &Tables) {
+    t.create_ok(json!({
+        "table_name": "customers",
+        "columns": [
+            {"name": "id", "type": "bigint", "nullable": false},
+            {"name": "name", "type": "text"},
+        ],
+        "primary_key": ["id"],
+    }))
+    .await;
+    t.create_ok(json!({
+        "table_name": "orders",
+        "columns": [
+            {"name": "id", "type": "bigint", "nullable": false},
+            {"name": "customer_id", "type": "bigint"},
+            {"name": "total", "type": "numeric"},
+        ],
+        "primary_key": ["id"],
+    }))
+    .await;
+    t.query_ok("INSERT INTO customers (id, name) VALUES (1, 'Ada'), (2, 'Grace')")
+        .await;
+    t.query_ok("INSERT INTO orders VALUES (10, 1, 12.50), (11, 1, 7.25), (12, 2, 100)")
+        .await;
+}
+
+#[tokio::test]
+async fn select_insert_update_delete_and_with_select() {
+    let t = Tables::new("query basics").await;
+    shop(&t).await;
+    let body = t
+        .query_ok(
+            "SELECT c.name, count(o.id) AS orders, sum(o.total) AS spent
+             FROM customers c JOIN orders o ON o.customer_id = c.id
+             GROUP BY c.name ORDER BY c.name",
+        )
+        .await;
+    assert_eq!(body["columns"], json!(["name", "orders", "spent"]));
+    assert_eq!(
+        body["rows"],
+        json!([
+            {"name": "Ada", "orders": "2", "spent": "19.75"},
+            {"name": "Grace", "orders": "1", "spent": "100"},
+        ])
+    );
+    assert_eq!(body["row_count"], 2);
+
+    let body = t
+        .query_ok(
+            "WITH big AS (SELECT * FROM orders WHERE total > 10) SELECT id FROM big ORDER BY id",
+        )
+        .await;
+    assert_eq!(body["rows"], json!([{"id": "10"}, {"id": "12"}]));
+
+    let body = t
+        .query_ok("UPDATE orders SET total = total * 2 WHERE customer_id = 1")
+        .await;
+    assert_eq!(body, json!({"columns": [], "rows": [], "row_count": 2}));
+    let body = t
+        .query_ok("DELETE FROM orders WHERE id = 12 RETURNING id, total")
+        .await;
+    assert_eq!(body["rows"], json!([{"id": "12", "total": "100"}]));
+    assert_eq!(body["row_count"], 1);
+    let body = t
+        .query_ok("INSERT INTO customers (id) SELECT g FROM generate_series(3, 5) g")
+        .await;
+    assert_eq!(body["row_count"], 3);
+    let body = t.query_ok("SELECT count(*) AS n FROM customers").await;
+    assert_eq!(body["rows"][0]["n"], "5");
+}
+
+#[tokio::test]
+async fn values_keep_their_types_and_precision() {
+    let t = Tables::new("query types").await;
+    let body = t
+        .query_ok(
+            "SELECT 9007199254740993::bigint AS big, 12345678901234567890.123456789::numeric AS exact,
+                    42 AS small, 1.5::float8 AS float, true AS yes, NULL AS nothing,
+                    'a\"b'::text AS quoted, '\\xdeadbeef'::bytea AS bytes,
+                    '{\"k\": [1, 2.5, null]}'::jsonb AS doc,
+                    '2026-11-22T10:00:00Z'::timestamptz AS at, '2026-11-22'::date AS day,
+                    '00000000-0000-4000-8000-000000000001'::uuid AS id,
+                    ARRAY[1, 2] AS list, 'NaN'::float8 AS nan",
+        )
+        .await;
+    let row = &body["rows"][0];
+    assert_eq!(row["big"], "9007199254740993");
+    assert_eq!(row["exact"], "12345678901234567890.123456789");
+    assert_eq!(row["small"], 42);
+    assert_eq!(row["float"], 1.5);
+    assert_eq!(row["yes"], true);
+    assert_eq!(row["nothing"], serde_json::Value::Null);
+    assert_eq!(row["quoted"], "a\"b");
+    assert_eq!(row["bytes"], "\\xdeadbeef");
+    assert_eq!(row["doc"], json!({"k": [1, 2.5, null]}));
+    assert_eq!(row["at"], "2026-11-22T10:00:00+00:00");
+    assert_eq!(row["day"], "2026-11-22");
+    assert_eq!(row["id"], "00000000-0000-4000-8000-000000000001");
+    assert_eq!(row["list"], json!([1, 2]));
+    assert_eq!(row["nan"], "NaN");
+    // Column order is the statement's.
+    let columns: Vec<&str> = body["columns"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap())
+        .collect();
+    assert_eq!(columns[..3], ["big", "exact", "small"]);
+}
+
+#[tokio::test]
+async fn results_are_capped_and_say_so() {
+    let t = Tables::new("query cap").await;
+    let body = t
+        .query_ok("SELECT g FROM generate_series(1, 10005) g")
+        .await;
+    assert_eq!(body["row_count"], 10000);
+    assert_eq!(body["rows"].as_array().unwrap().len(), 10000);
+    assert_eq!(body["truncated"], true);
+    let body = t
+        .query_ok("SELECT g FROM generate_series(1, 10000) g")
+        .await;
+    assert!(body.get("truncated").is_none());
+}
+
+#[tokio::test]
+async fn database_errors_are_400_and_structural_refusals_422() {
+    let t = Tables::new("query errors").await;
+    shop(&t).await;
+    for (sql, code) in [
+        ("SELECT 1 / 0", "invalid_value"),
+        ("SELECT nope FROM orders", "database_error"),
+        (
+            "INSERT INTO customers (id, name) VALUES (1, 'again')",
+            "unique_violation",
+        ),
+        ("SELECT 'abc'::int", "invalid_value"),
+    ] {
+        let resp = t.query(sql).await;
+        assert_eq!(resp.status, 400, "{sql}: {}", resp.body);
+        assert_eq!(resp.code(), code, "{sql}: {}", resp.body);
+    }
+    let resp = t.query("SELECT 1 / 0").await;
+    assert!(resp.message().contains("division by zero"), "{}", resp.body);
+    for sql in [
+        "".to_owned(),
+        "SELECT 1; SELECT 2".to_owned(),
+        "SELEKT 1".to_owned(),
+        "CREATE TABLE x (a int)".to_owned(),
+        "SET ROLE postgres".to_owned(),
+        "RESET ALL".to_owned(),
+        "SET SESSION AUTHORIZATION postgres".to_owned(),
+        format!("SELECT '{}'", "x".repeat(16_400)),
+    ] {
+        let resp = t.query(&sql).await;
+        assert_eq!(
+            resp.status,
+            422,
+            "{}: {}",
+            &sql[..sql.len().min(40)],
+            resp.body
+        );
+        assert!(!resp.message().is_empty());
+    }
+    let resp = t
+        .api
+        .post(
+            &format!("/v1/{}/query", t.ws.id),
+            json!({"query": "SELECT 1"}),
+        )
+        .await;
+    assert_eq!(resp.status, 400, "{}", resp.body);
+}
+
+#[tokio::test]
+async fn a_slow_statement_is_stopped_by_the_statement_timeout() {
+    let server = Plinth::start(ServerOptions {
+        database_url: Some(support::shared_cluster().url()),
+        env: vec![("PLINTH_STATEMENT_TIMEOUT_MS".into(), "300".into())],
+        ..Default::default()
+    });
+    let ws = Workspace::provisioned(&server, "query timeout").await;
+    let api = ws.key(&["workspace:update"]).await;
+    let started = std::time::Instant::now();
+    let resp = api
+        .post(
+            &format!("/v1/{}/query", ws.id),
+            json!({"sql": "SELECT count(*) FROM generate_series(1, 200000000) a"}),
+        )
+        .await;
+    assert_eq!(resp.status, 400, "{}", resp.body);
+    assert_eq!(resp.code(), "statement_timeout", "{}", resp.body);
+    assert!(started.elapsed() < std::time::Duration::from_secs(10));
+}
