@@ -8,3 +8,4 @@ mod ingestion;
 mod plugins;
 mod rows;
 mod tables;
+mod vault;

@@ -10,8 +10,7 @@ use plinth::plugins::PluginRuntime;
 use uuid::Uuid;
 
 /// The R1 scenario's query string.
-const QUERY: &str =
-    "select=id,name,price&category=eq.books&price=gte.50&order=price.desc&limit=20";
+const QUERY: &str = "select=id,name,price&category=eq.books&price=gte.50&order=price.desc&limit=20";
 
 fn settings() -> PluginSettings {
     let limits = PluginLimits {

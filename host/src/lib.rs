@@ -35,3 +35,4 @@ pub mod server;
 pub mod sql;
 pub mod tables;
 pub mod tenant;
+pub mod vault;

@@ -8,6 +8,7 @@ pub mod ingestion;
 pub mod plugins;
 pub mod rows;
 pub mod tables;
+pub mod vault;
 
 use std::sync::Arc;
 
@@ -65,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         .merge(plugins::routes())
         .merge(rows::routes())
         .merge(tables::routes())
+        .merge(vault::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), middleware::deadline))

@@ -34,6 +34,7 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "registry_updated_at",
         include_str!("migrations/0006_registry_updated_at.sql"),
     ),
+    (7, "vault", include_str!("migrations/0007_vault.sql")),
 ];
 
 /// Creates `plinth_control` if needed and brings it to the newest version.

@@ -9,6 +9,7 @@ pub mod plugins;
 pub mod registry;
 pub mod replicas;
 pub mod roles;
+pub mod vault;
 pub mod workspaces;
 
 use std::time::Duration;

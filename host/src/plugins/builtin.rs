@@ -10,11 +10,15 @@ pub const JSONSCHEMA_POLICY: &[u8] = include_bytes!(env!("PLINTH_PLUGIN_JSONSCHE
 /// The allow-all row authorizer.
 pub const ALLOW_ALL_AUTHORIZER: &[u8] = include_bytes!(env!("PLINTH_PLUGIN_ALLOW_ALL_AUTHORIZER"));
 
+/// The `postgres` vault engine adapter.
+pub const POSTGRES_ADAPTER: &[u8] = include_bytes!(env!("PLINTH_PLUGIN_POSTGRES_ADAPTER"));
+
 /// The built-in plugin of a kind: its name and bytes.
 pub fn for_kind(kind: PluginKind) -> (&'static str, &'static [u8]) {
     match kind {
         PluginKind::FilterParser => ("builtin:postgrest-grammar", FILTER_PARSER),
         PluginKind::ValidationPolicy => ("builtin:jsonschema", JSONSCHEMA_POLICY),
         PluginKind::RowAuthorizer => ("builtin:allow-all", ALLOW_ALL_AUTHORIZER),
+        PluginKind::VaultAdapter => ("builtin:postgres-adapter", POSTGRES_ADAPTER),
     }
 }

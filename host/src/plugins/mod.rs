@@ -9,7 +9,7 @@
 //! - [`instances`]: warm instances under a per-kind ceiling;
 //! - [`state`]: what each store holds (WASI with nothing granted, limits, deadline);
 //! - [`registry`]: which plugin a workspace uses, and installing new ones;
-//! - one module per world: [`filter`], [`validation`], [`authorizer`].
+//! - one module per world: [`filter`], [`validation`], [`authorizer`], [`vault`].
 
 pub mod authorizer;
 mod bindings;
@@ -22,6 +22,7 @@ pub mod registry;
 pub mod runtime;
 pub mod state;
 pub mod validation;
+pub mod vault;
 
 pub use bindings::plinth::authorizer::types as authorizer_types;
 pub use bindings::plinth::filter::types as filter_types;
@@ -40,10 +41,13 @@ pub enum PluginKind {
     ValidationPolicy,
     /// `plinth:authorizer/row-authorizer`.
     RowAuthorizer,
+    /// `plinth:vault/postgres-adapter` or `plinth:vault/clickhouse-adapter`: built in
+    /// only, not installable.
+    VaultAdapter,
 }
 
 impl PluginKind {
-    /// Every kind.
+    /// Every kind a workspace or the platform may install.
     pub const ALL: [PluginKind; 3] = [
         PluginKind::FilterParser,
         PluginKind::ValidationPolicy,
@@ -56,6 +60,7 @@ impl PluginKind {
             PluginKind::FilterParser => "filter-parser",
             PluginKind::ValidationPolicy => "validation-policy",
             PluginKind::RowAuthorizer => "row-authorizer",
+            PluginKind::VaultAdapter => "vault-adapter",
         }
     }
 

@@ -12,6 +12,7 @@ use wasmtime::Store;
 use super::bindings::exports::plinth::authorizer::authorizer as authorizer_exports;
 use super::bindings::exports::plinth::filter::parser as filter_exports;
 use super::bindings::exports::plinth::validation::policy as validation_exports;
+use super::bindings::exports::plinth::vault::adapter as vault_exports;
 use super::runtime::PluginRuntime;
 use super::state::HostState;
 use super::{builtin, PluginError, PluginFault, PluginKind};
@@ -45,6 +46,7 @@ pub(crate) enum ExportIndices {
     Filter(filter_exports::GuestIndices),
     Validation(validation_exports::GuestIndices),
     Authorizer(authorizer_exports::GuestIndices),
+    Vault(vault_exports::GuestIndices),
 }
 
 /// The exports of one instance.
@@ -55,6 +57,8 @@ pub enum Exports {
     Validation(validation_exports::Guest),
     /// A row authorizer.
     Authorizer(authorizer_exports::Guest),
+    /// A vault engine adapter.
+    Vault(vault_exports::Guest),
 }
 
 impl ExportIndices {
@@ -67,6 +71,7 @@ impl ExportIndices {
             PluginKind::RowAuthorizer => {
                 Self::Authorizer(authorizer_exports::GuestIndices::new(pre)?)
             }
+            PluginKind::VaultAdapter => Self::Vault(vault_exports::GuestIndices::new(pre)?),
         })
     }
 
@@ -79,6 +84,7 @@ impl ExportIndices {
             Self::Filter(i) => Exports::Filter(i.load(store, instance)?),
             Self::Validation(i) => Exports::Validation(i.load(store, instance)?),
             Self::Authorizer(i) => Exports::Authorizer(i.load(store, instance)?),
+            Self::Vault(i) => Exports::Vault(i.load(store, instance)?),
         })
     }
 }
@@ -149,7 +155,10 @@ impl Registry {
 
     pub(crate) async fn load_builtins(&self, runtime: &PluginRuntime) -> Result<(), PluginError> {
         let mut builtins = Vec::new();
-        for kind in PluginKind::ALL {
+        for kind in PluginKind::ALL
+            .into_iter()
+            .chain([PluginKind::VaultAdapter])
+        {
             let (name, bytes) = builtin::for_kind(kind);
             builtins.push(
                 runtime
@@ -163,7 +172,7 @@ impl Registry {
         Ok(())
     }
 
-    fn builtin(&self, kind: PluginKind) -> Result<Arc<Plugin>, PluginError> {
+    pub(crate) fn builtin(&self, kind: PluginKind) -> Result<Arc<Plugin>, PluginError> {
         self.builtins
             .read()
             .ok()

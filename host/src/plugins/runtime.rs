@@ -38,8 +38,10 @@ pub type CallFuture<'a, R> = Pin<Box<dyn Future<Output = wasmtime::Result<R>> + 
 pub struct PluginRuntime {
     engine: Engine,
     linker: Linker<HostState>,
+    /// WASI plus the vault capabilities, for engine adapters only.
+    vault_linker: Linker<HostState>,
     cache: CompileCache,
-    pools: [InstancePool; 3],
+    pools: [InstancePool; 4],
     settings: PluginSettings,
     pub(crate) registry: Registry,
 }
@@ -54,6 +56,7 @@ fn pool_index(kind: PluginKind) -> usize {
         PluginKind::FilterParser => 0,
         PluginKind::ValidationPolicy => 1,
         PluginKind::RowAuthorizer => 2,
+        PluginKind::VaultAdapter => 3,
     }
 }
 
@@ -71,6 +74,10 @@ impl PluginRuntime {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| RuntimeError(e.to_string()))?;
+        let mut vault_linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut vault_linker)
+            .map_err(|e| RuntimeError(e.to_string()))?;
+        super::vault::add_to_linker(&mut vault_linker).map_err(|e| RuntimeError(e.to_string()))?;
         let cache =
             CompileCache::new(&engine, cache_dir).map_err(|e| RuntimeError(e.to_string()))?;
         start_ticker(&engine);
@@ -79,10 +86,12 @@ impl PluginRuntime {
                 InstancePool::new(settings.filter.max_instances),
                 InstancePool::new(settings.validation.max_instances),
                 InstancePool::new(settings.authorizer.max_instances),
+                InstancePool::new(settings.vault.max_instances),
             ],
             registry: Registry::new(control, invalidations),
             engine,
             linker,
+            vault_linker,
             cache,
             settings: settings.clone(),
         });
@@ -110,6 +119,7 @@ impl PluginRuntime {
             PluginKind::FilterParser => self.settings.filter,
             PluginKind::ValidationPolicy => self.settings.validation,
             PluginKind::RowAuthorizer => self.settings.authorizer,
+            PluginKind::VaultAdapter => self.settings.vault,
         }
     }
 
@@ -140,7 +150,11 @@ impl PluginRuntime {
             .component(&self.engine, wasm)
             .await
             .map_err(|e| invalid(format!("not a valid WebAssembly component: {e:#}")))?;
-        let pre = self.linker.instantiate_pre(&component).map_err(|e| {
+        let linker = match kind {
+            PluginKind::VaultAdapter => &self.vault_linker,
+            _ => &self.linker,
+        };
+        let pre = linker.instantiate_pre(&component).map_err(|e| {
             invalid(format!(
                 "imports something the {kind} world does not grant: {e:#}"
             ))

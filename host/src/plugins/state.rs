@@ -81,6 +81,8 @@ pub struct HostState {
     pub(crate) ceiling: Ceiling,
     pub(crate) deadline: Instant,
     stderr: MemoryOutputPipe,
+    /// The capability bound to the current vault-adapter call, if any.
+    pub(crate) capability: Option<super::vault::Capability>,
 }
 
 impl HostState {
@@ -100,6 +102,7 @@ impl HostState {
             ceiling: Ceiling::new(memory_bytes),
             deadline: Instant::now() + Duration::from_secs(1),
             stderr,
+            capability: None,
         }
     }
 

@@ -167,6 +167,7 @@ impl Metrics {
             let kind = match kind {
                 PoolKind::Api => "api",
                 PoolKind::Admin => "admin",
+                PoolKind::Vault => "vault",
             };
             for (state, value) in [
                 ("idle", available),

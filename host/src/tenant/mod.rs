@@ -133,6 +133,7 @@ impl Tenancy {
             .ok_or(TenantError::NotProvisioned(workspace.id))?;
         let login = match kind {
             PoolKind::Admin => None,
+            PoolKind::Vault => Some(self.login(workspace.id, RoleKind::Vault).await?),
             PoolKind::Api => Some(self.login(workspace.id, RoleKind::Api).await?),
         };
         Ok(self

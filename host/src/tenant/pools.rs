@@ -27,6 +27,8 @@ pub enum PoolKind {
     Api,
     /// The administrator: DDL of Workspace Tables, base-record loads, migrations.
     Admin,
+    /// The vault role: the SQL capability of the `postgres` vault adapter.
+    Vault,
 }
 
 /// Credentials for one pool (the password is never logged).
@@ -91,7 +93,7 @@ impl TenantPools {
 
     /// Closes and forgets a workspace's pools (after a password rotation or a drop).
     pub async fn evict(&self, workspace: Uuid) {
-        for kind in [PoolKind::Api, PoolKind::Admin] {
+        for kind in [PoolKind::Api, PoolKind::Admin, PoolKind::Vault] {
             if let Some(pool) = self.pools.remove(&(workspace, kind)).await {
                 pool.close();
             }
@@ -158,6 +160,7 @@ impl TenantPools {
         let size = match kind {
             PoolKind::Api => self.settings.workspace_pool_size,
             PoolKind::Admin => 2,
+            PoolKind::Vault => self.settings.workspace_pool_size.min(8),
         };
         let timeout = Some(self.settings.checkout_timeout);
         Pool::builder(manager)

@@ -1,0 +1,291 @@
+//! `plinth-bench`: builds Plinth in release mode, starts it on an embedded cluster,
+//! loads the fixed data set, and runs every scenario through Plinth (wrk, a second
+//! process) and through the raw ceiling (pgbench or COPY, straight to the same
+//! PostgreSQL) at each concurrency, printing req/s, p50, p99 and the ratios.
+//! See `bench/README.md`.
+
+mod copy;
+mod dataset;
+mod measure;
+mod pgbench;
+mod server;
+mod wrk;
+
+use std::path::Path;
+use std::time::Instant;
+
+use clap::Parser;
+
+use measure::{medians, Sample};
+
+/// Command line.
+#[derive(Parser, Debug)]
+#[command(about = "Plinth against the raw PostgreSQL ceiling, in one run")]
+struct Args {
+    /// Seconds per run.
+    #[arg(long, default_value_t = 10)]
+    duration: u32,
+    /// Runs per scenario and concurrency (medians are reported).
+    #[arg(long, default_value_t = 3)]
+    runs: u32,
+    /// Concurrencies.
+    #[arg(long, value_delimiter = ',', default_value = "1,32")]
+    concurrency: Vec<u32>,
+    /// Only these scenarios (R1,R2,R3,W1,W2,L).
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Records for the NDJSON ingestion scenario.
+    #[arg(long, default_value_t = 1_000_000)]
+    records: usize,
+}
+
+/// One scenario: the Plinth request and the ceiling's SQL.
+struct Scenario {
+    name: &'static str,
+    what: &'static str,
+    method: &'static str,
+    path: String,
+    body: Option<String>,
+    idempotent: bool,
+    /// Rows per request (batch writes report rows/s).
+    rows_per_request: f64,
+    ceiling: Ceiling,
+}
+
+enum Ceiling {
+    Pgbench(String),
+    Copy,
+}
+
+const R1_SQL: &str = r#"\set c random(0, 49)
+WITH pgrst_page AS (SELECT t1."id", t1."name", t1."price" FROM "tenant_custom"."products" AS t1 WHERE t1."category" = ('cat' || :c)::text AND t1."price" >= 50::numeric ORDER BY t1."price" DESC LIMIT 20 OFFSET 0) SELECT coalesce((SELECT json_agg(pgrst_page)::text FROM pgrst_page), '[]'), (SELECT count(*) FROM pgrst_page), (SELECT count(*) FROM "tenant_custom"."products" AS t1 WHERE t1."category" = ('cat' || :c)::text AND t1."price" >= 50::numeric);
+"#;
+
+const R2_SQL: &str = r#"\set id random(1, 1000000)
+WITH pgrst_page AS (SELECT t1."id", t1."name", t1."category", t1."price", t1."description" FROM "tenant_custom"."products" AS t1 WHERE t1."id" = :id LIMIT 2) SELECT coalesce((SELECT json_agg(pgrst_page)::text FROM pgrst_page), '[]'), (SELECT count(*) FROM pgrst_page);
+"#;
+
+const R3_SQL: &str = r#"WITH pgrst_page AS (SELECT t1."id", t1."quantity", (SELECT row_to_json(pgrst_x) FROM (SELECT t2."name" FROM "tenant_custom"."customers" AS t2 WHERE t2."id" = t1."customer_id" LIMIT 1) AS pgrst_x) AS "customer" FROM "tenant_custom"."orders" AS t1 LIMIT 20 OFFSET 0) SELECT coalesce((SELECT json_agg(pgrst_page)::text FROM pgrst_page), '[]'), (SELECT count(*) FROM pgrst_page), (SELECT count(*) FROM "tenant_custom"."orders" AS t1);
+"#;
+
+const W1_SQL: &str = r#"WITH pgrst_rows AS (INSERT INTO "tenant_custom"."events" ("kind", "payload") VALUES ('click', '{"x": 1}') RETURNING *) SELECT coalesce((SELECT json_agg(pgrst_rows)::text FROM pgrst_rows), '[]'), (SELECT count(*) FROM pgrst_rows);
+"#;
+
+fn scenarios(ws: &str) -> Vec<Scenario> {
+    let rows = format!("/v1/postgres/{ws}/rows");
+    let batch: Vec<String> = (0..1000)
+        .map(|i| format!(r#"{{"kind":"batch","payload":{{"i":{i}}}}}"#))
+        .collect();
+    vec![
+        Scenario {
+            name: "R1",
+            what: "filtered, ordered list",
+            method: "GET",
+            path: format!("{rows}/products?select=id,name,price&category=eq.{{cat}}&price=gte.50&order=price.desc&limit=20"),
+            body: None,
+            idempotent: false,
+            rows_per_request: 1.0,
+            ceiling: Ceiling::Pgbench(R1_SQL.into()),
+        },
+        Scenario {
+            name: "R2",
+            what: "read by primary key",
+            method: "GET",
+            path: format!("{rows}/products/{{id}}"),
+            body: None,
+            idempotent: false,
+            rows_per_request: 1.0,
+            ceiling: Ceiling::Pgbench(R2_SQL.into()),
+        },
+        Scenario {
+            name: "R3",
+            what: "list with a many-to-one embed",
+            method: "GET",
+            path: format!("{rows}/orders?select=id,quantity,customer:customers(name)&limit=20"),
+            body: None,
+            idempotent: false,
+            rows_per_request: 1.0,
+            ceiling: Ceiling::Pgbench(R3_SQL.into()),
+        },
+        Scenario {
+            name: "W1",
+            what: "single insert with Idempotency-Key",
+            method: "POST",
+            path: format!("{rows}/events"),
+            body: Some(r#"{"kind":"click","payload":{"x":1}}"#.into()),
+            idempotent: true,
+            rows_per_request: 1.0,
+            ceiling: Ceiling::Pgbench(W1_SQL.into()),
+        },
+        Scenario {
+            name: "W2",
+            what: "batch insert, 1,000 rows per request (rows/s)",
+            method: "POST",
+            path: format!("{rows}/events"),
+            body: Some(format!("[{}]", batch.join(","))),
+            idempotent: true,
+            rows_per_request: 1000.0,
+            ceiling: Ceiling::Copy,
+        },
+    ]
+}
+
+/// CPU time (user + system) of a process, in seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    let after_name = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = after_name.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+struct Row {
+    name: String,
+    what: String,
+    concurrency: u32,
+    plinth: Sample,
+    ceiling: Sample,
+    cpu_us_per_request: f64,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let wanted =
+        |name: &str| args.only.is_empty() || args.only.iter().any(|o| o.eq_ignore_ascii_case(name));
+    let binary = server::build_release()?;
+    let dir = tempfile::tempdir()?;
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )?;
+    let server = server::Server::start(&binary, &dir.path().join("data"))?;
+    println!("plinth {} (pid {})", server.base, server.pid());
+    let ws = server.workspace().await?;
+    let key = server
+        .key(&ws, &["postgres:read", "postgres:write", "ingestion:admin"])
+        .await?;
+    let uri = server.runtime_uri(&ws).await?;
+    let started = Instant::now();
+    let (db, connection) = tokio_postgres::connect(&uri, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    db.batch_execute(dataset::LOAD).await?;
+    println!(
+        "data set loaded in {:.1}s ({} products)",
+        started.elapsed().as_secs_f64(),
+        dataset::PRODUCTS
+    );
+
+    let mut table = Vec::new();
+    for scenario in scenarios(&ws) {
+        if !wanted(scenario.name) {
+            continue;
+        }
+        for &c in &args.concurrency {
+            let mut plinth = Vec::new();
+            let mut ceiling = Vec::new();
+            let mut cpu = Vec::new();
+            for _ in 0..args.runs {
+                let script = wrk::script(
+                    scenario.method,
+                    &scenario.path,
+                    &key,
+                    scenario.body.as_deref(),
+                    scenario.idempotent,
+                );
+                let before = cpu_seconds(server.pid());
+                let mut sample = wrk::run(&server.base, &script, c, args.duration, dir.path())?;
+                let used = cpu_seconds(server.pid()) - before;
+                cpu.push(used * 1e6 / (sample.rate * args.duration as f64));
+                sample.rate *= scenario.rows_per_request;
+                plinth.push(sample);
+                ceiling.push(match &scenario.ceiling {
+                    Ceiling::Pgbench(sql) => pgbench::run(&uri, sql, c, args.duration, dir.path())?,
+                    Ceiling::Copy => copy::run(&uri, c, args.duration, 1000).await?,
+                });
+            }
+            let row = Row {
+                name: scenario.name.into(),
+                what: scenario.what.into(),
+                concurrency: c,
+                plinth: medians(&plinth),
+                ceiling: medians(&ceiling),
+                cpu_us_per_request: measure::medians(
+                    &cpu.iter()
+                        .map(|&v| Sample {
+                            rate: v,
+                            ..Default::default()
+                        })
+                        .collect::<Vec<_>>(),
+                )
+                .rate,
+            };
+            print_row(&row);
+            table.push(row);
+        }
+    }
+    if wanted("L") {
+        let rate = copy::ingest(&server.base, &key, &ws, args.records).await?;
+        println!(
+            "L  NDJSON base-record load: {} records at {rate:.0} rows/s",
+            args.records
+        );
+    }
+    println!();
+    print_table(&table, &args);
+    Ok(())
+}
+
+fn print_row(row: &Row) {
+    println!(
+        "{:<3} c={:<3} plinth {:>10.0}/s p50 {:>7.2}ms p99 {:>7.2}ms | ceiling {:>10.0}/s p50 {:>7.2}ms p99 {:>7.2}ms | {:.2}x",
+        row.name,
+        row.concurrency,
+        row.plinth.rate,
+        row.plinth.p50_ms,
+        row.plinth.p99_ms,
+        row.ceiling.rate,
+        row.ceiling.p50_ms,
+        row.ceiling.p99_ms,
+        row.plinth.rate / row.ceiling.rate.max(f64::MIN_POSITIVE),
+    );
+}
+
+fn print_table(rows: &[Row], args: &Args) {
+    println!(
+        "Medians of {} runs of {}s each. Ratio = Plinth / ceiling throughput; p99 ratio = Plinth p99 / ceiling p99.",
+        args.runs, args.duration
+    );
+    println!();
+    println!("| scenario | c | Plinth req/s | p50 ms | p99 ms | ceiling req/s | p50 ms | p99 ms | throughput ratio | p99 ratio | host CPU µs/req |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for row in rows {
+        println!(
+            "| {} {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2}x | {:.2}x | {:.0} |",
+            row.name,
+            row.what,
+            row.concurrency,
+            row.plinth.rate,
+            row.plinth.p50_ms,
+            row.plinth.p99_ms,
+            row.ceiling.rate,
+            row.ceiling.p50_ms,
+            row.ceiling.p99_ms,
+            row.plinth.rate / row.ceiling.rate.max(f64::MIN_POSITIVE),
+            row.plinth.p99_ms / row.ceiling.p99_ms.max(f64::MIN_POSITIVE),
+            row.cpu_us_per_request,
+        );
+    }
+}
+
+#[allow(dead_code)]
+fn exists(path: &Path) -> bool {
+    path.exists()
+}

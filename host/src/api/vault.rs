@@ -1,0 +1,161 @@
+//! The Data Vault (seed 003): `/v1/workspaces/{ws}/vault/collections...`. Each
+//! handler checks the scope, resolves the provisioned workspace (503 when it is
+//! not), reads its body and hands over to [`crate::vault::Vault`].
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+
+use super::extract::{path_id, JsonBody};
+use super::AppState;
+use crate::auth::{Principal, Scope};
+use crate::control::workspaces::Workspace;
+use crate::error::ApiError;
+use crate::vault::spec::{CreateCollection, QueryBody, RecordBody};
+use crate::vault::Vault;
+
+/// The vault routes.
+pub fn routes() -> Router<AppState> {
+    let base = "/v1/workspaces/{ws}/vault/collections";
+    Router::new()
+        .route(base, get(list).post(create_collection))
+        .route(
+            &format!("{base}/{{name}}"),
+            post(create_record).delete(drop_collection),
+        )
+        .route(&format!("{base}/{{name}}/schema"), get(schema))
+        .route(&format!("{base}/{{name}}/query"), post(query))
+        .route(&format!("{base}/{{name}}/count"), get(count))
+        .route(
+            &format!("{base}/{{name}}/{{id}}"),
+            put(update_record).delete(delete_record),
+        )
+}
+
+async fn workspace(
+    state: &AppState,
+    principal: &Principal,
+    raw: &str,
+    scope: Scope,
+) -> Result<std::sync::Arc<Workspace>, ApiError> {
+    let id = path_id(raw, "workspace")?;
+    principal.require(id, scope)?;
+    Ok(state.tenancy.ready_workspace(id).await?)
+}
+
+fn vault<'a>(state: &'a AppState, workspace: &'a Workspace, principal: &Principal) -> Vault<'a> {
+    Vault::new(
+        &state.tenancy,
+        &state.plugins,
+        workspace,
+        principal,
+        state.settings.clickhouse_url.is_some(),
+    )
+}
+
+async fn list(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(ws): Path<String>,
+) -> Result<Response, ApiError> {
+    let workspace = workspace(&state, &principal, &ws, Scope::VaultRead).await?;
+    Ok(Json(vault(&state, &workspace, &principal).list().await?).into_response())
+}
+
+async fn schema(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((ws, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let workspace = workspace(&state, &principal, &ws, Scope::VaultRead).await?;
+    Ok(Json(vault(&state, &workspace, &principal).schema(&name).await?).into_response())
+}
+
+async fn query(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((ws, name)): Path<(String, String)>,
+    JsonBody(body): JsonBody<QueryBody>,
+) -> Result<Response, ApiError> {
+    let workspace = workspace(&state, &principal, &ws, Scope::VaultRead).await?;
+    Ok(Json(
+        vault(&state, &workspace, &principal)
+            .query(&name, body)
+            .await?,
+    )
+    .into_response())
+}
+
+async fn count(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((ws, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let workspace = workspace(&state, &principal, &ws, Scope::VaultRead).await?;
+    Ok(Json(vault(&state, &workspace, &principal).count(&name).await?).into_response())
+}
+
+async fn create_record(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((ws, name)): Path<(String, String)>,
+    JsonBody(body): JsonBody<RecordBody>,
+) -> Result<Response, ApiError> {
+    let workspace = workspace(&state, &principal, &ws, Scope::VaultWrite).await?;
+    let document = vault(&state, &workspace, &principal)
+        .create_record(&name, body.record)
+        .await?;
+    Ok((StatusCode::CREATED, Json(document)).into_response())
+}
+
+async fn update_record(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((ws, name, id)): Path<(String, String, String)>,
+    JsonBody(body): JsonBody<RecordBody>,
+) -> Result<Response, ApiError> {
+    let workspace = workspace(&state, &principal, &ws, Scope::VaultWrite).await?;
+    let document = vault(&state, &workspace, &principal)
+        .update_record(&name, &id, body.record)
+        .await?;
+    Ok(Json(document).into_response())
+}
+
+async fn delete_record(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((ws, name, id)): Path<(String, String, String)>,
+) -> Result<Response, ApiError> {
+    let workspace = workspace(&state, &principal, &ws, Scope::VaultDelete).await?;
+    vault(&state, &workspace, &principal)
+        .delete_record(&name, &id)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn create_collection(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(ws): Path<String>,
+    JsonBody(body): JsonBody<CreateCollection>,
+) -> Result<Response, ApiError> {
+    let workspace = workspace(&state, &principal, &ws, Scope::VaultDdl).await?;
+    let created = vault(&state, &workspace, &principal)
+        .create_collection(body.schema)
+        .await?;
+    Ok((StatusCode::CREATED, Json(created)).into_response())
+}
+
+async fn drop_collection(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path((ws, name)): Path<(String, String)>,
+) -> Result<Response, ApiError> {
+    let workspace = workspace(&state, &principal, &ws, Scope::VaultDdl).await?;
+    vault(&state, &workspace, &principal)
+        .drop_collection(&name)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

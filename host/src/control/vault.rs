@@ -1,0 +1,179 @@
+//! Data Vault collections and the vault audit trail, in the control database.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+use tokio_postgres::Row;
+use uuid::Uuid;
+
+use super::{ControlDb, ControlError};
+
+/// A collection as registered.
+#[derive(Debug, Clone)]
+pub struct CollectionEntry {
+    /// Owning workspace.
+    pub workspace_id: Uuid,
+    /// Client-facing name.
+    pub name: String,
+    /// `postgres` or `clickhouse`.
+    pub engine: String,
+    /// Storage (table) name.
+    pub storage_name: String,
+    /// Free text.
+    pub description: Option<String>,
+    /// The JSON Schema documents must satisfy.
+    pub json_schema: Value,
+    /// The flattened fields (`[{path, field_type, required, indexed}]`).
+    pub fields: Value,
+    /// Creation time.
+    pub created_at: DateTime<Utc>,
+}
+
+const COLUMNS: &str =
+    "workspace_id, name, engine, storage_name, description, json_schema, fields, created_at";
+
+impl CollectionEntry {
+    fn from_row(row: &Row) -> Self {
+        Self {
+            workspace_id: row.get(0),
+            name: row.get(1),
+            engine: row.get(2),
+            storage_name: row.get(3),
+            description: row.get(4),
+            json_schema: row.get(5),
+            fields: row.get(6),
+            created_at: row.get(7),
+        }
+    }
+}
+
+/// One audited action.
+#[derive(Debug, Clone)]
+pub struct AuditEntry<'a> {
+    /// Workspace.
+    pub workspace_id: Uuid,
+    /// Who (`key:<id>`, `user:<sub>`, `admin`).
+    pub actor: &'a str,
+    /// `vault.query`, `vault.record.create`, `vault.collection.drop`, ...
+    pub action: &'a str,
+    /// The collection.
+    pub collection: &'a str,
+    /// The document, when one is concerned.
+    pub document_id: Option<&'a str>,
+}
+
+impl ControlDb {
+    /// Every collection of a workspace, by name.
+    pub async fn collections(&self, workspace: Uuid) -> Result<Vec<CollectionEntry>, ControlError> {
+        let client = self.client().await?;
+        Ok(client
+            .query(
+                &format!(
+                    "SELECT {COLUMNS} FROM vault_collections WHERE workspace_id = $1 ORDER BY name"
+                ),
+                &[&workspace],
+            )
+            .await?
+            .iter()
+            .map(CollectionEntry::from_row)
+            .collect())
+    }
+
+    /// One collection.
+    pub async fn collection(
+        &self,
+        workspace: Uuid,
+        name: &str,
+    ) -> Result<Option<CollectionEntry>, ControlError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM vault_collections WHERE workspace_id = $1 AND name = $2"
+            ))
+            .await?;
+        Ok(client
+            .query_opt(&statement, &[&workspace, &name])
+            .await?
+            .map(|row| CollectionEntry::from_row(&row)))
+    }
+
+    /// Registers a collection; false when the name is taken.
+    pub async fn insert_collection(&self, entry: &CollectionEntry) -> Result<bool, ControlError> {
+        let client = self.client().await?;
+        Ok(client
+            .execute(
+                "INSERT INTO vault_collections
+                   (workspace_id, name, engine, storage_name, description, json_schema, fields)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING",
+                &[
+                    &entry.workspace_id,
+                    &entry.name,
+                    &entry.engine,
+                    &entry.storage_name,
+                    &entry.description,
+                    &entry.json_schema,
+                    &entry.fields,
+                ],
+            )
+            .await?
+            == 1)
+    }
+
+    /// Forgets a collection; false when it was not there.
+    pub async fn delete_collection(
+        &self,
+        workspace: Uuid,
+        name: &str,
+    ) -> Result<bool, ControlError> {
+        let client = self.client().await?;
+        Ok(client
+            .execute(
+                "DELETE FROM vault_collections WHERE workspace_id = $1 AND name = $2",
+                &[&workspace, &name],
+            )
+            .await?
+            == 1)
+    }
+
+    /// Appends to the audit trail.
+    pub async fn audit(&self, entry: AuditEntry<'_>) -> Result<(), ControlError> {
+        let client = self.client().await?;
+        let statement = client
+            .prepare_cached(
+                "INSERT INTO vault_audit (workspace_id, actor, action, collection, document_id)
+                 VALUES ($1, $2, $3, $4, $5)",
+            )
+            .await?;
+        client
+            .execute(
+                &statement,
+                &[
+                    &entry.workspace_id,
+                    &entry.actor,
+                    &entry.action,
+                    &entry.collection,
+                    &entry.document_id,
+                ],
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The newest audit entries of a workspace: `(actor, action, collection, document_id)`.
+    pub async fn audit_trail(
+        &self,
+        workspace: Uuid,
+        limit: i64,
+    ) -> Result<Vec<(String, String, String, Option<String>)>, ControlError> {
+        let client = self.client().await?;
+        Ok(client
+            .query(
+                "SELECT actor, action, collection, document_id FROM vault_audit
+                 WHERE workspace_id = $1 ORDER BY id DESC LIMIT $2",
+                &[&workspace, &limit],
+            )
+            .await?
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect())
+    }
+}

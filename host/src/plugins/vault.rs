@@ -1,0 +1,288 @@
+//! The vault engine-adapter worlds: the capabilities the host grants an adapter for
+//! the length of one call (a SQL session on the workspace database as its vault
+//! role, inside one transaction; or HTTP to the one configured engine endpoint), and
+//! the call path that binds a capability, runs the adapter and settles the
+//! transaction by its answer.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use postgres_types::{ToSql, Type};
+use uuid::Uuid;
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::Store;
+
+use super::bindings::plinth::vault::http;
+use super::bindings::plinth::vault::sql;
+use super::registry::Exports;
+use super::state::HostState;
+use super::{PluginError, PluginFault, PluginKind, PluginRuntime};
+
+/// Longest engine HTTP exchange.
+const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
+/// Largest engine HTTP answer handed to an adapter.
+const MAX_HTTP_BODY: usize = 64 << 20;
+
+/// A pooled connection in an open transaction. Dropped without [`SqlSession::finish`]
+/// (the adapter trapped), the connection is closed rather than pooled, so the
+/// transaction dies with it.
+pub struct SqlSession {
+    client: Option<deadpool_postgres::Object>,
+}
+
+impl SqlSession {
+    /// Opens a transaction on `client`.
+    pub async fn begin(client: deadpool_postgres::Object) -> Result<Self, tokio_postgres::Error> {
+        client.batch_execute("BEGIN").await?;
+        Ok(Self {
+            client: Some(client),
+        })
+    }
+
+    /// Commits (or rolls back) and returns the connection to its pool.
+    pub async fn finish(mut self, commit: bool) -> Result<(), tokio_postgres::Error> {
+        if let Some(client) = self.client.take() {
+            let outcome = client
+                .batch_execute(if commit { "COMMIT" } else { "ROLLBACK" })
+                .await;
+            if outcome.is_err() {
+                drop(deadpool_postgres::Object::take(client));
+            }
+            outcome?;
+        }
+        Ok(())
+    }
+}
+
+impl Drop for SqlSession {
+    fn drop(&mut self) {
+        if let Some(client) = self.client.take() {
+            drop(deadpool_postgres::Object::take(client));
+        }
+    }
+}
+
+/// The one engine endpoint an HTTP adapter may reach.
+pub struct HttpEndpoint {
+    /// `http://host:port`, no trailing slash.
+    pub base: String,
+    /// The shared client.
+    pub client: reqwest::Client,
+}
+
+/// What an adapter may reach during one call.
+pub enum Capability {
+    /// SQL on the workspace database as its vault role.
+    Sql(Box<SqlSession>),
+    /// HTTP to the configured engine endpoint.
+    Http(Arc<HttpEndpoint>),
+}
+
+/// Adds the `sql` and `http` imports to the adapters' linker.
+pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
+    sql::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
+    http::add_to_linker::<HostState, HasSelf<HostState>>(linker, |state| state)?;
+    Ok(())
+}
+
+fn sql_error(error: &tokio_postgres::Error) -> sql::SqlError {
+    match error.as_db_error() {
+        Some(db) => sql::SqlError {
+            code: db.code().code().to_owned(),
+            message: db.message().to_owned(),
+        },
+        None => sql::SqlError {
+            code: String::new(),
+            message: "the database could not be reached".to_owned(),
+        },
+    }
+}
+
+fn no_capability() -> sql::SqlError {
+    sql::SqlError {
+        code: "42501".to_owned(),
+        message: "this adapter has no SQL capability in this call".to_owned(),
+    }
+}
+
+/// Owned bind values with their declared types (statements cast as they need).
+fn bind(params: &[sql::Value]) -> Vec<(Box<dyn ToSql + Sync + Send>, Type)> {
+    params
+        .iter()
+        .map(|p| -> (Box<dyn ToSql + Sync + Send>, Type) {
+            match p {
+                sql::Value::Null => (Box::new(None::<String>), Type::TEXT),
+                sql::Value::Boolean(b) => (Box::new(*b), Type::BOOL),
+                sql::Value::Integer(i) => (Box::new(*i), Type::INT8),
+                sql::Value::Number(n) => (Box::new(*n), Type::FLOAT8),
+                sql::Value::Text(t) | sql::Value::Json(t) => (Box::new(t.clone()), Type::TEXT),
+            }
+        })
+        .collect()
+}
+
+impl sql::Host for HostState {
+    async fn query_json(
+        &mut self,
+        statement: String,
+        params: Vec<sql::Value>,
+    ) -> wasmtime::Result<Result<Vec<String>, sql::SqlError>> {
+        let Some(Capability::Sql(session)) = &self.capability else {
+            return Ok(Err(no_capability()));
+        };
+        let Some(client) = session.client.as_ref() else {
+            return Ok(Err(no_capability()));
+        };
+        let owned = bind(&params);
+        let typed: Vec<(&(dyn ToSql + Sync), Type)> = owned
+            .iter()
+            .map(|(v, t)| (v.as_ref() as &(dyn ToSql + Sync), t.clone()))
+            .collect();
+        match client.query_typed(&statement, &typed).await {
+            Ok(rows) => Ok(Ok(rows
+                .iter()
+                .map(|row| {
+                    row.try_get::<_, Option<serde_json::Value>>(0)
+                        .ok()
+                        .flatten()
+                        .unwrap_or(serde_json::Value::Null)
+                        .to_string()
+                })
+                .collect())),
+            Err(error) => Ok(Err(sql_error(&error))),
+        }
+    }
+
+    async fn execute(
+        &mut self,
+        statement: String,
+        params: Vec<sql::Value>,
+    ) -> wasmtime::Result<Result<u64, sql::SqlError>> {
+        let Some(Capability::Sql(session)) = &self.capability else {
+            return Ok(Err(no_capability()));
+        };
+        let Some(client) = session.client.as_ref() else {
+            return Ok(Err(no_capability()));
+        };
+        if params.is_empty() {
+            // DDL and other statements without parameters: the simple protocol.
+            return Ok(client
+                .simple_query(&statement)
+                .await
+                .map(|messages| {
+                    messages
+                        .iter()
+                        .filter_map(|m| match m {
+                            tokio_postgres::SimpleQueryMessage::CommandComplete(n) => Some(*n),
+                            _ => None,
+                        })
+                        .sum()
+                })
+                .map_err(|e| sql_error(&e)));
+        }
+        let owned = bind(&params);
+        let types: Vec<Type> = owned.iter().map(|(_, t)| t.clone()).collect();
+        let values: Vec<&(dyn ToSql + Sync)> = owned
+            .iter()
+            .map(|(v, _)| v.as_ref() as &(dyn ToSql + Sync))
+            .collect();
+        let prepared = match client.prepare_typed(&statement, &types).await {
+            Ok(prepared) => prepared,
+            Err(error) => return Ok(Err(sql_error(&error))),
+        };
+        match client.execute(&prepared, &values).await {
+            Ok(affected) => Ok(Ok(affected)),
+            Err(error) => Ok(Err(sql_error(&error))),
+        }
+    }
+}
+
+impl http::Host for HostState {
+    async fn send(
+        &mut self,
+        request: http::Request,
+    ) -> wasmtime::Result<Result<http::Response, http::HttpError>> {
+        let Some(Capability::Http(endpoint)) = &self.capability else {
+            return Ok(Err(http::HttpError::Refused(
+                "this adapter has no HTTP capability in this call".into(),
+            )));
+        };
+        let path = request.path_and_query;
+        if !path.starts_with('/')
+            || path.starts_with("//")
+            || path.contains('@')
+            || path.contains("://")
+        {
+            return Ok(Err(http::HttpError::Refused(format!(
+                "`{path}` does not stay on the engine endpoint"
+            ))));
+        }
+        let url = format!("{}{path}", endpoint.base);
+        let builder = match request.method {
+            http::Method::Get => endpoint.client.get(url),
+            http::Method::Post => endpoint.client.post(url).body(request.body),
+        };
+        let response = match builder.timeout(HTTP_TIMEOUT).send().await {
+            Ok(response) => response,
+            Err(error) if error.is_timeout() => return Ok(Err(http::HttpError::Timeout)),
+            Err(error) => return Ok(Err(http::HttpError::Unreachable(error.to_string()))),
+        };
+        let status = response.status().as_u16();
+        match response.bytes().await {
+            Ok(body) if body.len() <= MAX_HTTP_BODY => Ok(Ok(http::Response {
+                status,
+                body: body.to_vec(),
+            })),
+            Ok(_) => Ok(Err(http::HttpError::Refused(
+                "the engine's answer is too large".into(),
+            ))),
+            Err(error) => Ok(Err(http::HttpError::Unreachable(error.to_string()))),
+        }
+    }
+}
+
+/// The exports of a vault engine adapter.
+pub use super::bindings::exports::plinth::vault::adapter::Guest as AdapterGuest;
+
+/// The boxed future of one adapter call.
+pub type AdapterFuture<'a, R> = Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>;
+
+impl PluginRuntime {
+    /// Runs one call of the built-in `postgres` adapter for `workspace` with
+    /// `capability` bound; returns the adapter's answer and the capability back
+    /// (absent when the call trapped, in which case it has been dropped).
+    pub async fn call_adapter<R, F>(
+        &self,
+        workspace: Uuid,
+        capability: Capability,
+        call: F,
+    ) -> Result<(R, Option<Capability>), PluginError>
+    where
+        R: Send + 'static,
+        F: for<'a> FnOnce(&'a mut Store<HostState>, &'a AdapterGuest) -> AdapterFuture<'a, R>
+            + Send
+            + 'static,
+    {
+        let plugin = self.registry.builtin(PluginKind::VaultAdapter)?;
+        self.invoke(&plugin, Some(workspace), move |store, exports| {
+            Box::pin(async move {
+                let Exports::Vault(guest) = exports else {
+                    return Err(wasmtime::Error::msg("not a vault adapter"));
+                };
+                store.data_mut().capability = Some(capability);
+                let answer = call(store, guest).await;
+                let capability = store.data_mut().capability.take();
+                answer.map(|value| (value, capability))
+            })
+        })
+        .await
+        .map_err(|mut error| {
+            if let PluginFault::Invalid(_) = error.fault {
+                error.fault = PluginFault::Host("the vault adapter is not usable".into());
+            }
+            error
+        })
+    }
+}

@@ -1,0 +1,498 @@
+//! The Data Vault (seed 003): schema-validated document collections on several
+//! engines behind one API. A request is checked here (names, schema, filter, JSON
+//! Schema validation by the workspace's validation-policy plugin), then the
+//! engine-specific work runs in the engine's adapter component with the one
+//! capability the host grants it for that call; every action is audited.
+//!
+//! - [`spec`]: request shapes; [`schema`]: JSON Schema ↔ fields; [`filter`]: the
+//!   portable filter.
+
+pub mod filter;
+pub mod schema;
+pub mod spec;
+
+use axum::http::StatusCode;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use crate::auth::Principal;
+use crate::control::vault::{AuditEntry, CollectionEntry};
+use crate::control::workspaces::Workspace;
+use crate::error::ApiError;
+use crate::plugins::validation_types::{Operation, Target, TargetKind, Verdict};
+use crate::plugins::vault::{AdapterFuture, Capability, SqlSession};
+use crate::plugins::vault_types::{Collection, EngineError};
+use crate::plugins::PluginRuntime;
+use crate::tables::validate::is_valid_name;
+use crate::tenant::{PoolKind, Tenancy, TenantError};
+
+use schema::Field;
+use spec::{CollectionSpec, QueryBody};
+
+/// Default page size.
+pub const DEFAULT_LIMIT: u32 = 50;
+/// Largest page size.
+pub const MAX_LIMIT: u32 = 500;
+/// The engines.
+pub const ENGINES: [&str; 2] = ["postgres", "clickhouse"];
+
+/// The vault of one workspace, for one caller.
+pub struct Vault<'a> {
+    tenancy: &'a Tenancy,
+    plugins: &'a PluginRuntime,
+    workspace: &'a Workspace,
+    actor: String,
+    clickhouse_configured: bool,
+}
+
+fn engine_error(engine: &str, error: EngineError) -> ApiError {
+    match error {
+        EngineError::Invalid(m) => ApiError::bad_request(m),
+        EngineError::NotFound(m) => ApiError::not_found(m),
+        EngineError::Conflict(m) => ApiError::conflict(m),
+        EngineError::Unavailable(m) => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "engine_unavailable",
+            format!("the {engine} engine is unavailable: {m}"),
+        )
+        .with_details(json!({ "engine": engine })),
+        EngineError::Failed(m) => ApiError::new(
+            StatusCode::BAD_GATEWAY,
+            "engine_failed",
+            format!("the {engine} engine failed: {m}"),
+        )
+        .with_details(json!({ "engine": engine })),
+    }
+}
+
+fn wit_collection(entry: &CollectionEntry) -> Collection {
+    Collection {
+        name: entry.name.clone(),
+        storage_name: entry.storage_name.clone(),
+        fields: schema::from_stored(&entry.fields)
+            .into_iter()
+            .map(|f| f.spec)
+            .collect(),
+    }
+}
+
+impl<'a> Vault<'a> {
+    /// The vault of `workspace` for `principal`.
+    pub fn new(
+        tenancy: &'a Tenancy,
+        plugins: &'a PluginRuntime,
+        workspace: &'a Workspace,
+        principal: &Principal,
+        clickhouse_configured: bool,
+    ) -> Self {
+        Self {
+            tenancy,
+            plugins,
+            workspace,
+            actor: principal.audit_label(),
+            clickhouse_configured,
+        }
+    }
+
+    async fn audit(&self, action: &str, collection: &str, document: Option<&str>) {
+        let entry = AuditEntry {
+            workspace_id: self.workspace.id,
+            actor: &self.actor,
+            action,
+            collection,
+            document_id: document,
+        };
+        if let Err(error) = self.tenancy.control.audit(entry).await {
+            tracing::error!(%error, action, collection, "could not write a vault audit record");
+        }
+    }
+
+    async fn entry(&self, name: &str) -> Result<CollectionEntry, ApiError> {
+        self.tenancy
+            .control
+            .collection(self.workspace.id, name)
+            .await?
+            .ok_or_else(|| ApiError::not_found(format!("collection `{name}` does not exist")))
+    }
+
+    /// Runs one adapter call for `engine` with its capability, committing the
+    /// capability's transaction when the adapter succeeds.
+    async fn engine<R, F>(&self, engine: &str, call: F) -> Result<R, ApiError>
+    where
+        R: Send + 'static,
+        F: for<'s> FnOnce(
+                &'s mut wasmtime::Store<crate::plugins::state::HostState>,
+                &'s crate::plugins::vault::AdapterGuest,
+            ) -> AdapterFuture<'s, Result<R, EngineError>>
+            + Send
+            + 'static,
+    {
+        if engine != "postgres" {
+            return Err(ApiError::bad_request(format!(
+                "the `{engine}` engine is not available in this build"
+            )));
+        }
+        let pool = self.tenancy.pool(self.workspace, PoolKind::Vault).await?;
+        let client = pool.get().await.map_err(TenantError::from)?;
+        let session = SqlSession::begin(client).await.map_err(ApiError::from_db)?;
+        let (answer, capability) = self
+            .plugins
+            .call_adapter(self.workspace.id, Capability::Sql(Box::new(session)), call)
+            .await?;
+        let commit = answer.is_ok();
+        if let Some(Capability::Sql(session)) = capability {
+            session.finish(commit).await.map_err(ApiError::from_db)?;
+        }
+        answer.map_err(|e| engine_error(engine, e))
+    }
+
+    /// `GET collections`: name, engine, document count, description.
+    pub async fn list(&self) -> Result<Value, ApiError> {
+        let mut out = Vec::new();
+        for entry in self.tenancy.control.collections(self.workspace.id).await? {
+            let collection = wit_collection(&entry);
+            let count = self
+                .engine(&entry.engine, move |store, guest| {
+                    Box::pin(async move { guest.call_count(store, &collection).await })
+                })
+                .await?;
+            out.push(json!({
+                "name": entry.name,
+                "engine": entry.engine,
+                "document_count": count,
+                "description": entry.description,
+            }));
+        }
+        Ok(json!({ "collections": out }))
+    }
+
+    /// `GET collections/{name}/schema`.
+    pub async fn schema(&self, name: &str) -> Result<Value, ApiError> {
+        let entry = self.entry(name).await?;
+        let fields: Vec<Value> = schema::from_stored(&entry.fields)
+            .iter()
+            .map(schema::describe)
+            .collect();
+        Ok(json!({
+            "name": entry.name,
+            "engine": entry.engine,
+            "fields": fields,
+            "raw_schema": entry.json_schema,
+        }))
+    }
+
+    /// `POST collections/{name}/query`.
+    pub async fn query(&self, name: &str, body: QueryBody) -> Result<Value, ApiError> {
+        let entry = self.entry(name).await?;
+        let limit = body.limit.unwrap_or(DEFAULT_LIMIT);
+        if limit == 0 || limit > MAX_LIMIT {
+            return Err(ApiError::bad_request(format!(
+                "limit must be between 1 and {MAX_LIMIT}"
+            )));
+        }
+        let offset = body.offset.unwrap_or(0);
+        let fields = schema::from_stored(&entry.fields);
+        let known = |path: &str| -> bool {
+            match path.strip_suffix(".*") {
+                Some(parent) => fields
+                    .iter()
+                    .any(|f| f.spec.path.starts_with(&format!("{parent}."))),
+                None => fields.iter().any(|f| f.spec.path == path),
+            }
+        };
+        let request = filter::build(
+            body.filter.as_ref(),
+            body.sort.as_deref().unwrap_or(&[]),
+            body.projection.as_deref(),
+            limit,
+            offset,
+            &known,
+        )
+        .map_err(|e| ApiError::bad_request(e.0))?;
+        let collection = wit_collection(&entry);
+        let page = self
+            .engine(&entry.engine, move |store, guest| {
+                Box::pin(async move { guest.call_query(store, &collection, &request).await })
+            })
+            .await?;
+        let items: Vec<Value> = page
+            .items
+            .iter()
+            .map(|text| serde_json::from_str(text).unwrap_or(Value::Null))
+            .collect();
+        let next = offset as u64 + items.len() as u64;
+        let has_more = next < page.total;
+        self.audit("vault.query", name, None).await;
+        Ok(json!({
+            "items": items,
+            "total": page.total,
+            "has_more": has_more,
+            "next_offset": if has_more { Some(next) } else { None },
+        }))
+    }
+
+    /// `GET collections/{name}/count`.
+    pub async fn count(&self, name: &str) -> Result<Value, ApiError> {
+        let entry = self.entry(name).await?;
+        let collection = wit_collection(&entry);
+        let count = self
+            .engine(&entry.engine, move |store, guest| {
+                Box::pin(async move { guest.call_count(store, &collection).await })
+            })
+            .await?;
+        Ok(json!({ "count": count }))
+    }
+
+    async fn validate(
+        &self,
+        entry: &CollectionEntry,
+        operation: Operation,
+        record: &Value,
+    ) -> Result<String, ApiError> {
+        let Value::Object(map) = record else {
+            return Err(ApiError::bad_request("record must be a JSON object"));
+        };
+        if map.contains_key("_id") {
+            return Err(ApiError::bad_request(
+                "record must not carry `_id`: the vault assigns it",
+            ));
+        }
+        let document = record.to_string();
+        let schema = entry.json_schema.to_string();
+        let key = format!("{}:{}", entry.name, entry.created_at.timestamp_micros());
+        let target = Target {
+            kind: TargetKind::Collection,
+            name: entry.name.clone(),
+        };
+        let verdict = self
+            .plugins
+            .validate_document(
+                self.workspace.id,
+                &target,
+                operation,
+                &key,
+                &schema,
+                &document,
+            )
+            .await?;
+        match verdict {
+            Verdict::Accept => Ok(document),
+            Verdict::Reject(violations) => {
+                let list: Vec<Value> = violations
+                    .iter()
+                    .map(|v| json!({ "path": v.path, "message": v.message }))
+                    .collect();
+                let summary = violations
+                    .iter()
+                    .take(3)
+                    .map(|v| {
+                        format!(
+                            "{}: {}",
+                            if v.path.is_empty() { "/" } else { &v.path },
+                            v.message
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("; ");
+                Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "validation_failed",
+                    format!("the record does not match the collection's schema: {summary}"),
+                )
+                .with_details(json!({ "violations": list })))
+            }
+        }
+    }
+
+    /// `POST collections/{name}`: 201 with the stored document.
+    pub async fn create_record(&self, name: &str, record: Value) -> Result<Value, ApiError> {
+        let entry = self.entry(name).await?;
+        let document = self.validate(&entry, Operation::Create, &record).await?;
+        let id = Uuid::new_v4().to_string();
+        let collection = wit_collection(&entry);
+        let doc_id = id.clone();
+        let stored = self
+            .engine(&entry.engine, move |store, guest| {
+                Box::pin(async move {
+                    guest
+                        .call_insert(store, &collection, &doc_id, &document)
+                        .await
+                })
+            })
+            .await?;
+        self.audit("vault.record.create", name, Some(&id)).await;
+        Ok(json!({ "document": serde_json::from_str::<Value>(&stored).unwrap_or(Value::Null) }))
+    }
+
+    /// `PUT collections/{name}/{id}`: the replaced document, or 404.
+    pub async fn update_record(
+        &self,
+        name: &str,
+        id: &str,
+        record: Value,
+    ) -> Result<Value, ApiError> {
+        let entry = self.entry(name).await?;
+        let document = self.validate(&entry, Operation::Update, &record).await?;
+        let collection = wit_collection(&entry);
+        let doc_id = id.to_owned();
+        let stored = self
+            .engine(&entry.engine, move |store, guest| {
+                Box::pin(async move {
+                    guest
+                        .call_update(store, &collection, &doc_id, &document)
+                        .await
+                })
+            })
+            .await?
+            .ok_or_else(|| {
+                ApiError::not_found(format!("document `{id}` does not exist in `{name}`"))
+            })?;
+        self.audit("vault.record.update", name, Some(id)).await;
+        Ok(json!({ "document": serde_json::from_str::<Value>(&stored).unwrap_or(Value::Null) }))
+    }
+
+    /// `DELETE collections/{name}/{id}`: 204, or 404.
+    pub async fn delete_record(&self, name: &str, id: &str) -> Result<(), ApiError> {
+        let entry = self.entry(name).await?;
+        let collection = wit_collection(&entry);
+        let doc_id = id.to_owned();
+        let deleted = self
+            .engine(&entry.engine, move |store, guest| {
+                Box::pin(async move { guest.call_delete(store, &collection, &doc_id).await })
+            })
+            .await?;
+        if !deleted {
+            return Err(ApiError::not_found(format!(
+                "document `{id}` does not exist in `{name}`"
+            )));
+        }
+        self.audit("vault.record.delete", name, Some(id)).await;
+        Ok(())
+    }
+
+    /// `POST collections`: 201 with the collection.
+    pub async fn create_collection(&self, spec: CollectionSpec) -> Result<Value, ApiError> {
+        if !is_valid_name(&spec.name) {
+            return Err(ApiError::bad_request(format!(
+                "schema.name `{}` must match ^[a-z][a-z0-9_]{{0,62}}$",
+                spec.name
+            )));
+        }
+        let engine = match (spec.engine.as_deref(), spec.connection.as_deref()) {
+            (Some(a), Some(b)) if a != b => {
+                return Err(ApiError::bad_request(
+                    "schema.engine and schema.connection disagree",
+                ))
+            }
+            (Some(e), _) | (None, Some(e)) => e.to_owned(),
+            (None, None) => "postgres".to_owned(),
+        };
+        if !ENGINES.contains(&engine.as_str()) {
+            return Err(ApiError::bad_request(format!(
+                "engine `{engine}` is not one of {}",
+                ENGINES.join(", ")
+            )));
+        }
+        if engine == "clickhouse" && !self.clickhouse_configured {
+            return Err(ApiError::bad_request(
+                "no ClickHouse endpoint is configured (PLINTH_CLICKHOUSE_URL); clickhouse collections are unavailable",
+            ));
+        }
+        let (json_schema, fields) = match (spec.json_schema, spec.fields) {
+            (Some(schema), None) => {
+                let fields = schema::flatten(&schema)
+                    .map_err(|e| ApiError::bad_request(format!("schema.json_schema: {e}")))?;
+                (schema, fields)
+            }
+            (None, Some(native)) => {
+                let mut fields = Vec::new();
+                for (i, f) in native.iter().enumerate() {
+                    if f.name.split('.').any(|s| !schema::is_field_segment(s)) {
+                        return Err(ApiError::bad_request(format!(
+                            "schema.fields[{i}].name `{}`: names are letters, digits and _ (dots nest)",
+                            f.name
+                        )));
+                    }
+                    let field_type = schema::parse_field_type(&f.field_type).ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "schema.fields[{i}].field_type `{}` is not one of text, integer, number, boolean, json, timestamp",
+                            f.field_type
+                        ))
+                    })?;
+                    fields.push(Field {
+                        spec: crate::plugins::vault_types::FieldSpec {
+                            path: f.name.clone(),
+                            field_type,
+                            required: f.required,
+                            indexed: f.indexed,
+                        },
+                        description: f.description.clone(),
+                    });
+                }
+                (schema::from_fields(&fields), fields)
+            }
+            _ => {
+                return Err(ApiError::bad_request(
+                    "give exactly one of schema.json_schema and schema.fields",
+                ))
+            }
+        };
+        let entry = CollectionEntry {
+            workspace_id: self.workspace.id,
+            name: spec.name.clone(),
+            engine: engine.clone(),
+            storage_name: format!("c_{}", &Uuid::new_v4().simple().to_string()[..16]),
+            description: spec.description,
+            json_schema,
+            fields: schema::to_stored(&fields),
+            created_at: chrono::Utc::now(),
+        };
+        if !self.tenancy.control.insert_collection(&entry).await? {
+            return Err(ApiError::conflict(format!(
+                "a collection named `{}` already exists",
+                entry.name
+            )));
+        }
+        let collection = wit_collection(&entry);
+        let created = self
+            .engine(&engine, move |store, guest| {
+                Box::pin(async move { guest.call_create_collection(store, &collection).await })
+            })
+            .await;
+        if let Err(error) = created {
+            if let Err(e) = self
+                .tenancy
+                .control
+                .delete_collection(self.workspace.id, &entry.name)
+                .await
+            {
+                tracing::error!(error = %e, "could not forget a collection whose storage failed");
+            }
+            return Err(error);
+        }
+        self.audit("vault.collection.create", &entry.name, None)
+            .await;
+        Ok(json!({
+            "name": entry.name,
+            "engine": entry.engine,
+            "document_count": 0,
+            "description": entry.description,
+        }))
+    }
+
+    /// `DELETE collections/{name}`: drops the storage and forgets the collection.
+    pub async fn drop_collection(&self, name: &str) -> Result<(), ApiError> {
+        let entry = self.entry(name).await?;
+        let collection = wit_collection(&entry);
+        self.engine(&entry.engine, move |store, guest| {
+            Box::pin(async move { guest.call_drop_collection(store, &collection).await })
+        })
+        .await?;
+        self.tenancy
+            .control
+            .delete_collection(self.workspace.id, name)
+            .await?;
+        self.audit("vault.collection.drop", name, None).await;
+        Ok(())
+    }
+}

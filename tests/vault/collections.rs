@@ -1,0 +1,271 @@
+//! Engine-independent behaviour: both create shapes, the schema endpoint, JSON
+//! Schema validation, request checks, permissions and 503, the audit trail.
+
+use serde_json::json;
+
+use super::Vault;
+use crate::support::{self, Workspace};
+
+#[tokio::test]
+async fn both_create_shapes_and_the_schema_endpoint() {
+    let v = Vault::new("vault shapes").await;
+    let created = v
+        .collection(json!({
+            "name": "my_app_events",
+            "engine": "postgres",
+            "description": "what happened",
+            "json_schema": {
+                "type": "object",
+                "properties": {
+                    "event_type": {"type": "string"},
+                    "payload": {"type": "object"},
+                    "who": {"type": "object", "properties": {"id": {"type": "integer"}, "email": {"type": "string"}}, "required": ["id"]}
+                },
+                "required": ["event_type"]
+            }
+        }))
+        .await;
+    assert_eq!(created.body["engine"], "postgres");
+    let schema = v.api.get(&v.path("/my_app_events/schema")).await;
+    assert_eq!(schema.status, 200, "{}", schema.body);
+    assert_eq!(schema.body["name"], "my_app_events");
+    assert_eq!(
+        schema.body["fields"],
+        json!([
+            {"name": "event_type", "type": "string", "required": true, "description": null},
+            {"name": "payload", "type": "json", "required": false, "description": null},
+            {"name": "who.email", "type": "string", "required": false, "description": null},
+            {"name": "who.id", "type": "integer", "required": true, "description": null},
+        ])
+    );
+    assert_eq!(schema.body["raw_schema"]["required"], json!(["event_type"]));
+
+    v.collection(json!({
+        "name": "native",
+        "connection": "postgres",
+        "fields": [
+            {"name": "event_type", "field_type": "text", "required": true},
+            {"name": "payload", "field_type": "json", "required": false}
+        ]
+    }))
+    .await;
+    let schema = v.api.get(&v.path("/native/schema")).await;
+    assert_eq!(schema.body["raw_schema"]["required"], json!(["event_type"]));
+    assert_eq!(
+        schema.body["raw_schema"]["properties"]["event_type"],
+        json!({"type": "string"})
+    );
+    // The derived schema is enforced like a given one.
+    let resp = v
+        .api
+        .post(&v.path("/native"), json!({"record": {"payload": {}}}))
+        .await;
+    assert_eq!(resp.status, 400, "{}", resp.body);
+
+    let dup = v
+        .api
+        .post(
+            &v.path(""),
+            json!({"schema": {"name": "native", "fields": [{"name": "a", "field_type": "text"}]}}),
+        )
+        .await;
+    assert_eq!(dup.status, 409, "{}", dup.body);
+}
+
+#[tokio::test]
+async fn records_are_validated_against_the_json_schema() {
+    let v = Vault::new("vault validation").await;
+    v.collection(json!({
+        "name": "people",
+        "json_schema": {
+            "type": "object",
+            "properties": {
+                "name": {"type": "string", "minLength": 1},
+                "age": {"type": "integer", "minimum": 0},
+                "email": {"type": "string", "pattern": "^[^@]+@[^@]+$"}
+            },
+            "required": ["name"],
+            "additionalProperties": false
+        }
+    }))
+    .await;
+    let resp = v
+        .api
+        .post(
+            &v.path("/people"),
+            json!({"record": {"age": -1, "email": "nope", "extra": 1}}),
+        )
+        .await;
+    assert_eq!(resp.status, 400, "{}", resp.body);
+    assert_eq!(resp.code(), "validation_failed");
+    let violations = resp.body["error"]["details"]["violations"]
+        .as_array()
+        .unwrap();
+    let paths: Vec<&str> = violations
+        .iter()
+        .map(|v| v["path"].as_str().unwrap())
+        .collect();
+    for expected in ["/age", "/email"] {
+        assert!(paths.contains(&expected), "{expected} in {}", resp.body);
+    }
+    assert!(violations.len() >= 4, "{}", resp.body);
+    // Nothing was stored.
+    assert_eq!(
+        v.api.get(&v.path("/people/count")).await.body,
+        json!({"count": 0})
+    );
+    let id = v.insert("people", json!({"name": "Ada", "age": 36})).await;
+    let resp = v
+        .api
+        .put(
+            &v.path(&format!("/people/{id}")),
+            json!({"record": {"name": ""}}),
+        )
+        .await;
+    assert_eq!(resp.status, 400, "{}", resp.body);
+    for bad in [
+        json!({"record": [1]}),
+        json!({"record": {"name": "x", "_id": "forged"}}),
+        json!({"doc": {}}),
+    ] {
+        let resp = v.api.post(&v.path("/people"), bad.clone()).await;
+        assert_eq!(resp.status, 400, "{bad}: {}", resp.body);
+    }
+}
+
+#[tokio::test]
+async fn bad_requests_are_400_and_unknown_names_404() {
+    let v = Vault::new("vault bad requests").await;
+    v.collection(json!({"name": "things", "fields": [{"name": "a", "field_type": "integer"}]}))
+        .await;
+    for body in [
+        json!({"limit": 501}),
+        json!({"limit": 0}),
+        json!({"filter": {"nope": 1}}),
+        json!({"filter": {"a": {"$regex": "x"}}}),
+        json!({"filter": [1]}),
+        json!({"sort": ["nope"]}),
+        json!({"projection": ["nope"]}),
+        json!({"filler": 1}),
+    ] {
+        let resp = v.query("things", body.clone()).await;
+        assert_eq!(resp.status, 400, "{body}: {}", resp.body);
+    }
+    for schema in [
+        json!({"name": "Bad Name", "fields": [{"name": "a", "field_type": "text"}]}),
+        json!({"name": "x", "engine": "arangodb", "fields": [{"name": "a", "field_type": "text"}]}),
+        json!({"name": "x", "fields": [{"name": "a", "field_type": "blob"}]}),
+        json!({"name": "x", "json_schema": {"type": "array"}}),
+        json!({"name": "x"}),
+        json!({"name": "x", "engine": "clickhouse", "fields": [{"name": "a", "field_type": "text"}]}),
+    ] {
+        let resp = v
+            .api
+            .post(&v.path(""), json!({"schema": schema.clone()}))
+            .await;
+        assert_eq!(resp.status, 400, "{schema}: {}", resp.body);
+    }
+    let resp = v
+        .api
+        .post(&v.path(""), json!({"schema": {"name": "x", "engine": "clickhouse", "fields": [{"name": "a", "field_type": "text"}]}}))
+        .await;
+    assert!(resp.message().contains("ClickHouse"), "{}", resp.body);
+    assert_eq!(v.query("nothing", json!({})).await.status, 404);
+    assert_eq!(v.api.get(&v.path("/nothing/schema")).await.status, 404);
+    assert_eq!(v.api.delete(&v.path("/nothing")).await.status, 404);
+    assert_eq!(
+        v.api.delete(&v.path("/things/no-such-id")).await.status,
+        404
+    );
+}
+
+#[tokio::test]
+async fn permissions_follow_the_seed() {
+    let v = Vault::new("vault permissions").await;
+    v.collection(json!({"name": "notes", "fields": [{"name": "text", "field_type": "text"}]}))
+        .await;
+    let id = v.insert("notes", json!({"text": "hi"})).await;
+    let reader = v.ws.key(&["vault:read"]).await;
+    let writer = v.ws.key(&["vault:write"]).await;
+    assert_eq!(reader.get(&v.path("")).await.status, 200);
+    assert_eq!(
+        reader.post(&v.path("/notes/query"), json!({})).await.status,
+        200
+    );
+    assert_eq!(
+        reader
+            .post(&v.path("/notes"), json!({"record": {"text": "x"}}))
+            .await
+            .status,
+        403
+    );
+    assert_eq!(
+        writer
+            .post(&v.path("/notes"), json!({"record": {"text": "x"}}))
+            .await
+            .status,
+        201
+    );
+    assert_eq!(writer.get(&v.path("/notes/count")).await.status, 403);
+    assert_eq!(
+        writer.delete(&v.path(&format!("/notes/{id}"))).await.status,
+        403
+    );
+    assert_eq!(writer.delete(&v.path("/notes")).await.status, 403);
+    assert_eq!(
+        writer
+            .post(
+                &v.path(""),
+                json!({"schema": {"name": "y", "fields": [{"name": "a", "field_type": "text"}]}})
+            )
+            .await
+            .status,
+        403
+    );
+    assert_eq!(v.api.without_token().get(&v.path("")).await.status, 401);
+    let stranger = Vault::new("vault permissions stranger").await;
+    assert_eq!(stranger.api.get(&v.path("")).await.status, 403);
+
+    // Not provisioned: 503.
+    let bare = Workspace::create(support::shared(), "vault unprovisioned").await;
+    let key = bare.key(&["vault:read"]).await;
+    let resp = key
+        .get(&format!("/v1/workspaces/{}/vault/collections", bare.id))
+        .await;
+    assert_eq!(resp.status, 503, "{}", resp.body);
+}
+
+#[tokio::test]
+async fn vault_actions_are_audited_without_document_contents() {
+    let v = Vault::new("vault audit").await;
+    v.collection(json!({"name": "secrets", "fields": [{"name": "value", "field_type": "text"}]}))
+        .await;
+    let id = v.insert("secrets", json!({"value": "hunter2"})).await;
+    v.query("secrets", json!({})).await;
+    v.api.delete(&v.path(&format!("/secrets/{id}"))).await;
+    v.api.delete(&v.path("/secrets")).await;
+    let db = support::pg_connect(&support::shared_cluster().db_url("plinth_control")).await;
+    let rows = db
+        .query(
+            "SELECT action, collection, document_id, actor FROM vault_audit
+             WHERE workspace_id = $1::text::uuid ORDER BY id",
+            &[&v.ws.id],
+        )
+        .await
+        .unwrap();
+    let actions: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+    assert_eq!(
+        actions,
+        [
+            "vault.collection.create",
+            "vault.record.create",
+            "vault.query",
+            "vault.record.delete",
+            "vault.collection.drop"
+        ]
+    );
+    let document: Option<String> = rows[1].get(2);
+    assert_eq!(document.as_deref(), Some(id.as_str()));
+    let actor: String = rows[1].get(3);
+    assert!(actor.starts_with("api_key:"), "{actor}");
+}
