@@ -13,6 +13,7 @@ const PLUGINS: &[(&str, &str)] = &[
     ("owner_authorizer", "PLINTH_PLUGIN_OWNER_AUTHORIZER"),
     ("hostile", "PLINTH_PLUGIN_HOSTILE"),
     ("postgres_adapter", "PLINTH_PLUGIN_POSTGRES_ADAPTER"),
+    ("clickhouse_adapter", "PLINTH_PLUGIN_CLICKHOUSE_ADAPTER"),
 ];
 
 const TARGET: &str = "wasm32-wasip2";

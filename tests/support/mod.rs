@@ -5,6 +5,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod api;
+pub mod clickhouse;
 pub mod pg;
 pub mod pgbouncer;
 pub mod procs;
@@ -84,6 +85,27 @@ pub fn shared() -> &'static Plinth {
                 ),
                 ("PLINTH_MAX_BODY_BYTES".into(), "1048576".into()),
             ],
+            ..Default::default()
+        })
+    })
+}
+
+/// A ClickHouse shared by the vault tests.
+pub fn shared_clickhouse() -> &'static clickhouse::TestClickHouse {
+    static CLICKHOUSE: OnceLock<clickhouse::TestClickHouse> = OnceLock::new();
+    CLICKHOUSE.get_or_init(clickhouse::TestClickHouse::start)
+}
+
+/// A `plinth serve` on the shared cluster with `PLINTH_CLICKHOUSE_URL` set.
+pub fn with_clickhouse() -> &'static Plinth {
+    static SERVER: OnceLock<Plinth> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        Plinth::start(ServerOptions {
+            database_url: Some(shared_cluster().url()),
+            env: vec![(
+                "PLINTH_CLICKHOUSE_URL".into(),
+                shared_clickhouse().url.clone(),
+            )],
             ..Default::default()
         })
     })

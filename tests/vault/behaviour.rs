@@ -26,7 +26,11 @@ fn products_schema(engine: &str) -> Value {
 }
 
 async fn seeded(engine: &str) -> Vault {
-    let v = Vault::new(&format!("vault behaviour {engine}")).await;
+    let server = match engine {
+        "clickhouse" => crate::support::with_clickhouse(),
+        _ => crate::support::shared(),
+    };
+    let v = Vault::on(server, &format!("vault behaviour {engine}")).await;
     v.collection(products_schema(engine)).await;
     for (name, price, stock, active, tag) in [
         ("apple", 1.5, 10, true, Some("fruit")),
@@ -223,4 +227,58 @@ pub async fn suite(engine: &str) {
 #[tokio::test]
 async fn postgres_engine() {
     suite("postgres").await;
+}
+
+#[tokio::test]
+async fn clickhouse_engine() {
+    suite("clickhouse").await;
+}
+
+#[tokio::test]
+async fn a_clickhouse_that_is_down_is_a_502_naming_the_engine() {
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", closed.local_addr().unwrap());
+    drop(closed);
+    let server = crate::support::Plinth::start(crate::support::ServerOptions {
+        database_url: Some(crate::support::shared_cluster().url()),
+        env: vec![("PLINTH_CLICKHOUSE_URL".into(), url)],
+        ..Default::default()
+    });
+    let v = Vault::on(&server, "vault clickhouse down").await;
+    let resp = v
+        .api
+        .post(&v.path(""), json!({"schema": {"name": "x", "engine": "clickhouse", "fields": [{"name": "a", "field_type": "text"}]}}))
+        .await;
+    assert_eq!(resp.status, 502, "{}", resp.body);
+    assert_eq!(resp.body["error"]["details"]["engine"], "clickhouse");
+}
+
+#[tokio::test]
+async fn workspaces_never_see_each_others_documents_on_either_engine() {
+    for engine in ["postgres", "clickhouse"] {
+        let server = match engine {
+            "clickhouse" => crate::support::with_clickhouse(),
+            _ => crate::support::shared(),
+        };
+        let a = Vault::on(server, &format!("vault isolation a {engine}")).await;
+        let b = Vault::on(server, &format!("vault isolation b {engine}")).await;
+        let schema = json!({"name": "same_name", "engine": engine, "fields": [{"name": "v", "field_type": "text"}]});
+        a.collection(schema.clone()).await;
+        b.collection(schema).await;
+        let id = a.insert("same_name", json!({"v": "a's secret"})).await;
+        b.insert("same_name", json!({"v": "b's"})).await;
+        let resp = b.query("same_name", json!({})).await;
+        assert_eq!(resp.body["total"], 1, "{engine}: {}", resp.body);
+        assert_eq!(resp.body["items"][0]["v"], "b's");
+        // a's document id means nothing in b.
+        assert_eq!(
+            b.api
+                .delete(&b.path(&format!("/same_name/{id}")))
+                .await
+                .status,
+            404
+        );
+        // and a's key cannot reach b's vault.
+        assert_eq!(a.api.get(&b.path("")).await.status, 403);
+    }
 }

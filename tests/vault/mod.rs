@@ -17,9 +17,14 @@ pub struct Vault {
 }
 
 impl Vault {
-    /// A fresh workspace.
+    /// A fresh workspace on the shared server (no ClickHouse configured).
     pub async fn new(name: &str) -> Self {
-        let ws = Workspace::provisioned(support::shared(), name).await;
+        Self::on(support::shared(), name).await
+    }
+
+    /// A fresh workspace on `server`.
+    pub async fn on(server: &support::Plinth, name: &str) -> Self {
+        let ws = Workspace::provisioned(server, name).await;
         let api = ws
             .key(&["vault:read", "vault:write", "vault:delete", "vault:ddl"])
             .await;

@@ -51,7 +51,7 @@ fn vault<'a>(state: &'a AppState, workspace: &'a Workspace, principal: &Principa
         &state.plugins,
         workspace,
         principal,
-        state.settings.clickhouse_url.is_some(),
+        state.settings.clickhouse_url.as_deref(),
     )
 }
 

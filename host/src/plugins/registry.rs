@@ -166,10 +166,39 @@ impl Registry {
                     .await?,
             );
         }
+        builtins.push(
+            runtime
+                .load(
+                    PluginKind::VaultAdapter,
+                    builtin::CLICKHOUSE_ADAPTER_NAME,
+                    Origin::BuiltIn,
+                    Arc::new(builtin::CLICKHOUSE_ADAPTER.to_vec()),
+                )
+                .await?,
+        );
         if let Ok(mut slot) = self.builtins.write() {
             *slot = builtins;
         }
         Ok(())
+    }
+
+    /// A built-in plugin by name (the vault adapters share one kind).
+    pub(crate) fn builtin_named(
+        &self,
+        kind: PluginKind,
+        name: &str,
+    ) -> Result<Arc<Plugin>, PluginError> {
+        self.builtins
+            .read()
+            .ok()
+            .and_then(|b| b.iter().find(|p| p.kind == kind && p.name == name).cloned())
+            .ok_or_else(|| {
+                PluginError::new(
+                    kind,
+                    name,
+                    PluginFault::Host("no such built-in plugin".into()),
+                )
+            })
     }
 
     pub(crate) fn builtin(&self, kind: PluginKind) -> Result<Arc<Plugin>, PluginError> {

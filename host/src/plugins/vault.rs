@@ -64,10 +64,12 @@ impl Drop for SqlSession {
     }
 }
 
-/// The one engine endpoint an HTTP adapter may reach.
+/// The one engine endpoint an HTTP adapter may reach, pinned to one database.
 pub struct HttpEndpoint {
     /// `http://host:port`, no trailing slash.
     pub base: String,
+    /// The database every request runs in (`database=` is added by the host).
+    pub database: String,
     /// The shared client.
     pub client: reqwest::Client,
 }
@@ -210,16 +212,25 @@ impl http::Host for HostState {
             )));
         };
         let path = request.path_and_query;
-        if !path.starts_with('/')
-            || path.starts_with("//")
-            || path.contains('@')
-            || path.contains("://")
+        let (route, query) = path.split_once('?').unwrap_or((&path, ""));
+        let pinned = ["database", "user", "password", "query_id"];
+        if !route.starts_with('/')
+            || route.starts_with("//")
+            || route.contains('@')
+            || route.contains("://")
+            || query
+                .split('&')
+                .any(|p| pinned.contains(&p.split('=').next().unwrap_or("")))
         {
             return Ok(Err(http::HttpError::Refused(format!(
-                "`{path}` does not stay on the engine endpoint"
+                "`{path}` does not stay on the engine endpoint and its database"
             ))));
         }
-        let url = format!("{}{path}", endpoint.base);
+        let separator = if query.is_empty() { "?" } else { "&" };
+        let url = format!(
+            "{}{path}{separator}database={}",
+            endpoint.base, endpoint.database
+        );
         let builder = match request.method {
             http::Method::Get => endpoint.client.get(url),
             http::Method::Post => endpoint.client.post(url).body(request.body),
@@ -250,11 +261,12 @@ pub use super::bindings::exports::plinth::vault::adapter::Guest as AdapterGuest;
 pub type AdapterFuture<'a, R> = Pin<Box<dyn Future<Output = wasmtime::Result<R>> + Send + 'a>>;
 
 impl PluginRuntime {
-    /// Runs one call of the built-in `postgres` adapter for `workspace` with
+    /// Runs one call of the built-in adapter of `engine` for `workspace` with
     /// `capability` bound; returns the adapter's answer and the capability back
     /// (absent when the call trapped, in which case it has been dropped).
     pub async fn call_adapter<R, F>(
         &self,
+        engine: &str,
         workspace: Uuid,
         capability: Capability,
         call: F,
@@ -265,7 +277,13 @@ impl PluginRuntime {
             + Send
             + 'static,
     {
-        let plugin = self.registry.builtin(PluginKind::VaultAdapter)?;
+        let name = match engine {
+            "clickhouse" => super::builtin::CLICKHOUSE_ADAPTER_NAME,
+            _ => super::builtin::POSTGRES_ADAPTER_NAME,
+        };
+        let plugin = self
+            .registry
+            .builtin_named(PluginKind::VaultAdapter, name)?;
         self.invoke(&plugin, Some(workspace), move |store, exports| {
             Box::pin(async move {
                 let Exports::Vault(guest) = exports else {

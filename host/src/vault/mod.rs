@@ -11,6 +11,8 @@ pub mod filter;
 pub mod schema;
 pub mod spec;
 
+use std::sync::Arc;
+
 use axum::http::StatusCode;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -20,11 +22,11 @@ use crate::control::vault::{AuditEntry, CollectionEntry};
 use crate::control::workspaces::Workspace;
 use crate::error::ApiError;
 use crate::plugins::validation_types::{Operation, Target, TargetKind, Verdict};
-use crate::plugins::vault::{AdapterFuture, Capability, SqlSession};
+use crate::plugins::vault::{AdapterFuture, Capability, HttpEndpoint, SqlSession};
 use crate::plugins::vault_types::{Collection, EngineError};
 use crate::plugins::PluginRuntime;
 use crate::tables::validate::is_valid_name;
-use crate::tenant::{PoolKind, Tenancy, TenantError};
+use crate::tenant::{names, PoolKind, Tenancy, TenantError};
 
 use schema::Field;
 use spec::{CollectionSpec, QueryBody};
@@ -42,7 +44,19 @@ pub struct Vault<'a> {
     plugins: &'a PluginRuntime,
     workspace: &'a Workspace,
     actor: String,
-    clickhouse_configured: bool,
+    clickhouse_url: Option<&'a str>,
+}
+
+fn no_clickhouse() -> ApiError {
+    ApiError::bad_request(
+        "no ClickHouse endpoint is configured (PLINTH_CLICKHOUSE_URL); clickhouse collections are unavailable",
+    )
+}
+
+/// The HTTP client of every engine endpoint.
+fn http_client() -> &'static reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(reqwest::Client::new)
 }
 
 fn engine_error(engine: &str, error: EngineError) -> ApiError {
@@ -83,14 +97,14 @@ impl<'a> Vault<'a> {
         plugins: &'a PluginRuntime,
         workspace: &'a Workspace,
         principal: &Principal,
-        clickhouse_configured: bool,
+        clickhouse_url: Option<&'a str>,
     ) -> Self {
         Self {
             tenancy,
             plugins,
             workspace,
             actor: principal.audit_label(),
-            clickhouse_configured,
+            clickhouse_url,
         }
     }
 
@@ -127,23 +141,67 @@ impl<'a> Vault<'a> {
             + Send
             + 'static,
     {
-        if engine != "postgres" {
-            return Err(ApiError::bad_request(format!(
-                "the `{engine}` engine is not available in this build"
-            )));
-        }
-        let pool = self.tenancy.pool(self.workspace, PoolKind::Vault).await?;
-        let client = pool.get().await.map_err(TenantError::from)?;
-        let session = SqlSession::begin(client).await.map_err(ApiError::from_db)?;
+        let capability = match engine {
+            "postgres" => {
+                let pool = self.tenancy.pool(self.workspace, PoolKind::Vault).await?;
+                let client = pool.get().await.map_err(TenantError::from)?;
+                let session = SqlSession::begin(client).await.map_err(ApiError::from_db)?;
+                Capability::Sql(Box::new(session))
+            }
+            "clickhouse" => Capability::Http(Arc::new(self.clickhouse_endpoint()?)),
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "the `{other}` engine is not available"
+                )))
+            }
+        };
         let (answer, capability) = self
             .plugins
-            .call_adapter(self.workspace.id, Capability::Sql(Box::new(session)), call)
+            .call_adapter(engine, self.workspace.id, capability, call)
             .await?;
         let commit = answer.is_ok();
         if let Some(Capability::Sql(session)) = capability {
             session.finish(commit).await.map_err(ApiError::from_db)?;
         }
         answer.map_err(|e| engine_error(engine, e))
+    }
+
+    fn clickhouse_endpoint(&self) -> Result<HttpEndpoint, ApiError> {
+        let base = self.clickhouse_url.ok_or_else(no_clickhouse)?;
+        Ok(HttpEndpoint {
+            base: base.trim_end_matches('/').to_owned(),
+            database: names::database(self.workspace.id),
+            client: http_client().clone(),
+        })
+    }
+
+    /// Creates the workspace's ClickHouse database when it is missing.
+    async fn ensure_clickhouse_database(&self) -> Result<(), ApiError> {
+        let endpoint = self.clickhouse_endpoint()?;
+        let unavailable = |message: String| {
+            ApiError::new(
+                StatusCode::BAD_GATEWAY,
+                "engine_unavailable",
+                format!("the clickhouse engine is unavailable: {message}"),
+            )
+            .with_details(json!({ "engine": "clickhouse" }))
+        };
+        let response = endpoint
+            .client
+            .post(format!("{}/", endpoint.base))
+            .body(format!(
+                "CREATE DATABASE IF NOT EXISTS {}",
+                endpoint.database
+            ))
+            .timeout(std::time::Duration::from_secs(30))
+            .send()
+            .await
+            .map_err(|e| unavailable(e.to_string()))?;
+        if !response.status().is_success() {
+            let text = response.text().await.unwrap_or_default();
+            return Err(unavailable(text.trim().to_owned()));
+        }
+        Ok(())
     }
 
     /// `GET collections`: name, engine, document count, description.
@@ -393,10 +451,8 @@ impl<'a> Vault<'a> {
                 ENGINES.join(", ")
             )));
         }
-        if engine == "clickhouse" && !self.clickhouse_configured {
-            return Err(ApiError::bad_request(
-                "no ClickHouse endpoint is configured (PLINTH_CLICKHOUSE_URL); clickhouse collections are unavailable",
-            ));
+        if engine == "clickhouse" {
+            self.ensure_clickhouse_database().await?;
         }
         let (json_schema, fields) = match (spec.json_schema, spec.fields) {
             (Some(schema), None) => {
