@@ -26,7 +26,7 @@ INSERT INTO tenant_custom.customers
     SELECT i, 'customer ' || i, 'c' || i || '@example.com' FROM generate_series(1, 10000) i;
 INSERT INTO tenant_custom.products
     SELECT i, 'product ' || i, 'cat' || (i % 50), ((i * 7919) % 10000) / 100.0, md5(i::text)
-    FROM generate_series(1, 1000000) i;
+    FROM generate_series(1::bigint, 1000000) i;
 INSERT INTO tenant_custom.orders
     SELECT i, 1 + (i * 31) % 10000, 1 + (i * 17) % 1000000, 1 + i % 5,
            timestamptz '2026-01-01' + i * interval '1 minute'

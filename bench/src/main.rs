@@ -9,9 +9,9 @@ mod dataset;
 mod measure;
 mod pgbench;
 mod server;
+mod vault;
 mod wrk;
 
-use std::path::Path;
 use std::time::Instant;
 
 use clap::Parser;
@@ -31,7 +31,7 @@ struct Args {
     /// Concurrencies.
     #[arg(long, value_delimiter = ',', default_value = "1,32")]
     concurrency: Vec<u32>,
-    /// Only these scenarios (R1,R2,R3,W1,W2,L).
+    /// Only these scenarios (R1,R2,R3,W1,W2,V1,V2,L).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Records for the NDJSON ingestion scenario.
@@ -53,7 +53,12 @@ struct Scenario {
 }
 
 enum Ceiling {
+    /// pgbench as the workspace's runtime role.
     Pgbench(String),
+    /// pgbench as the cluster's superuser (for the vault schema, which only the
+    /// vault role and the superuser may read).
+    Superuser(String),
+    /// COPY batches.
     Copy,
 }
 
@@ -71,8 +76,9 @@ const R3_SQL: &str = r#"WITH pgrst_page AS (SELECT t1."id", t1."quantity", (SELE
 const W1_SQL: &str = r#"WITH pgrst_rows AS (INSERT INTO "tenant_custom"."events" ("kind", "payload") VALUES ('click', '{"x": 1}') RETURNING *) SELECT coalesce((SELECT json_agg(pgrst_rows)::text FROM pgrst_rows), '[]'), (SELECT count(*) FROM pgrst_rows);
 "#;
 
-fn scenarios(ws: &str) -> Vec<Scenario> {
+fn scenarios(ws: &str, vault_table: &str) -> Vec<Scenario> {
     let rows = format!("/v1/postgres/{ws}/rows");
+    let vault = format!("/v1/workspaces/{ws}/vault/collections/items");
     let batch: Vec<String> = (0..1000)
         .map(|i| format!(r#"{{"kind":"batch","payload":{{"i":{i}}}}}"#))
         .collect();
@@ -127,6 +133,26 @@ fn scenarios(ws: &str) -> Vec<Scenario> {
             rows_per_request: 1000.0,
             ceiling: Ceiling::Copy,
         },
+        Scenario {
+            name: "V1",
+            what: "vault query (postgres engine), filter + sort + page",
+            method: "POST",
+            path: format!("{vault}/query"),
+            body: Some(r#"{"filter":{"category":"cat7"},"sort":["-price"],"limit":20}"#.into()),
+            idempotent: false,
+            rows_per_request: 1.0,
+            ceiling: Ceiling::Superuser(vault::query_sql(vault_table)),
+        },
+        Scenario {
+            name: "V2",
+            what: "vault insert (postgres engine), schema-validated",
+            method: "POST",
+            path: vault.clone(),
+            body: Some(r#"{"record":{"name":"new item","category":"cat3","price":12.5}}"#.into()),
+            idempotent: false,
+            rows_per_request: 1.0,
+            ceiling: Ceiling::Superuser(vault::insert_sql(vault_table)),
+        },
     ]
 }
 
@@ -170,21 +196,42 @@ async fn main() -> anyhow::Result<()> {
     println!("plinth {} (pid {})", server.base, server.pid());
     let ws = server.workspace().await?;
     let key = server
-        .key(&ws, &["postgres:read", "postgres:write", "ingestion:admin"])
+        .key(
+            &ws,
+            &[
+                "postgres:read",
+                "postgres:write",
+                "ingestion:admin",
+                "vault:read",
+                "vault:write",
+                "vault:ddl",
+            ],
+        )
         .await?;
     let uri = server.runtime_uri(&ws).await?;
     let started = Instant::now();
     let (db, connection) = tokio_postgres::connect(&uri, tokio_postgres::NoTls).await?;
     tokio::spawn(connection);
-    db.batch_execute(dataset::LOAD).await?;
+    db.batch_execute(dataset::LOAD).await.map_err(|e| {
+        anyhow::anyhow!(
+            "loading the data set: {}",
+            e.as_db_error()
+                .map(|d| d.message().to_owned())
+                .unwrap_or_else(|| e.to_string())
+        )
+    })?;
     println!(
         "data set loaded in {:.1}s ({} products)",
         started.elapsed().as_secs_f64(),
         dataset::PRODUCTS
     );
 
+    let superuser_uri = vault::superuser_uri(&uri, &dir.path().join("data"))?;
+    let vault_table = vault::load(&server.base, &key, &ws, &superuser_uri).await?;
+    println!("vault collection loaded ({} documents)", vault::DOCUMENTS);
+
     let mut table = Vec::new();
-    for scenario in scenarios(&ws) {
+    for scenario in scenarios(&ws, &vault_table) {
         if !wanted(scenario.name) {
             continue;
         }
@@ -208,6 +255,9 @@ async fn main() -> anyhow::Result<()> {
                 plinth.push(sample);
                 ceiling.push(match &scenario.ceiling {
                     Ceiling::Pgbench(sql) => pgbench::run(&uri, sql, c, args.duration, dir.path())?,
+                    Ceiling::Superuser(sql) => {
+                        pgbench::run(&superuser_uri, sql, c, args.duration, dir.path())?
+                    }
                     Ceiling::Copy => copy::run(&uri, c, args.duration, 1000).await?,
                 });
             }
@@ -283,9 +333,4 @@ fn print_table(rows: &[Row], args: &Args) {
             row.cpu_us_per_request,
         );
     }
-}
-
-#[allow(dead_code)]
-fn exists(path: &Path) -> bool {
-    path.exists()
 }

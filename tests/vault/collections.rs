@@ -236,36 +236,105 @@ async fn permissions_follow_the_seed() {
 }
 
 #[tokio::test]
-async fn vault_actions_are_audited_without_document_contents() {
+async fn vault_actions_are_audited_with_their_outcome_and_without_contents() {
     let v = Vault::new("vault audit").await;
-    v.collection(json!({"name": "secrets", "fields": [{"name": "value", "field_type": "text"}]}))
-        .await;
+    let before = chrono_now();
+    v.collection(json!({"name": "secrets", "fields": [{"name": "value", "field_type": "text", "required": true}]})).await;
     let id = v.insert("secrets", json!({"value": "hunter2"})).await;
+    let refused = v
+        .api
+        .post(&v.path("/secrets"), json!({"record": {"value": 5}}))
+        .await;
+    assert_eq!(refused.status, 400);
     v.query("secrets", json!({})).await;
     v.api.delete(&v.path(&format!("/secrets/{id}"))).await;
     v.api.delete(&v.path("/secrets")).await;
-    let db = support::pg_connect(&support::shared_cluster().db_url("plinth_control")).await;
-    let rows = db
-        .query(
-            "SELECT action, collection, document_id, actor FROM vault_audit
-             WHERE workspace_id = $1::text::uuid ORDER BY id",
-            &[&v.ws.id],
-        )
-        .await
-        .unwrap();
-    let actions: Vec<String> = rows.iter().map(|r| r.get(0)).collect();
+
+    let audit = format!("/v1/workspaces/{}/audit", v.ws.id);
+    let resp = v.api.get(&audit).await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.body["total"], 6);
+    let items = resp.body["items"].as_array().unwrap();
+    let actions: Vec<&str> = items
+        .iter()
+        .rev()
+        .map(|i| i["action"].as_str().unwrap())
+        .collect();
     assert_eq!(
         actions,
         [
             "vault.collection.create",
+            "vault.record.create",
             "vault.record.create",
             "vault.query",
             "vault.record.delete",
             "vault.collection.drop"
         ]
     );
-    let document: Option<String> = rows[1].get(2);
-    assert_eq!(document.as_deref(), Some(id.as_str()));
-    let actor: String = rows[1].get(3);
-    assert!(actor.starts_with("api_key:"), "{actor}");
+    let created = &items[4];
+    assert_eq!(created["document_id"], id.as_str());
+    assert_eq!(created["outcome"], "success");
+    assert!(
+        created["actor"].as_str().unwrap().starts_with("api_key:"),
+        "{created}"
+    );
+    let failed = &items[3];
+    assert_eq!(failed["outcome"], "failure");
+    assert_eq!(failed["status"], 400);
+    assert!(!resp.body.to_string().contains("hunter2"));
+
+    // Filter by action and time, and paginate.
+    let resp = v
+        .api
+        .get(&format!("{audit}?action=vault.record.create"))
+        .await;
+    assert_eq!(resp.body["total"], 2, "{}", resp.body);
+    let resp = v.api.get(&format!("{audit}?since={before}&limit=4")).await;
+    assert_eq!(resp.body["items"].as_array().unwrap().len(), 4);
+    assert_eq!(resp.body["has_more"], true);
+    assert_eq!(resp.body["next_offset"], 4);
+    let resp = v
+        .api
+        .get(&format!("{audit}?until=2000-01-01T00:00:00Z"))
+        .await;
+    assert_eq!(resp.body["total"], 0);
+    assert_eq!(v.api.get(&format!("{audit}?limit=0")).await.status, 400);
+    assert_eq!(v.api.get(&format!("{audit}?colour=red")).await.status, 400);
+    // Reading it takes the admin tier.
+    let reader = v.ws.key(&["vault:read"]).await;
+    assert_eq!(reader.get(&audit).await.status, 403);
+}
+
+fn chrono_now() -> String {
+    (chrono::Utc::now() - chrono::Duration::seconds(5))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string()
+}
+
+#[tokio::test]
+async fn a_pagination_walk_returns_every_record_once() {
+    let v = Vault::new("vault pagination").await;
+    v.collection(json!({"name": "many", "fields": [{"name": "n", "field_type": "integer"}]}))
+        .await;
+    for n in 0..23 {
+        v.insert("many", json!({"n": n})).await;
+    }
+    let mut seen = Vec::new();
+    let mut offset = 0;
+    loop {
+        let resp = v
+            .query("many", json!({"sort": ["n"], "limit": 5, "offset": offset}))
+            .await;
+        assert_eq!(resp.status, 200, "{}", resp.body);
+        assert_eq!(resp.body["total"], 23);
+        for item in resp.body["items"].as_array().unwrap() {
+            seen.push(item["n"].as_i64().unwrap());
+        }
+        if resp.body["has_more"] != true {
+            assert_eq!(resp.body["next_offset"], serde_json::Value::Null);
+            break;
+        }
+        offset = resp.body["next_offset"].as_u64().unwrap();
+    }
+    assert_eq!(seen, (0..23).collect::<Vec<_>>());
 }

@@ -2,15 +2,18 @@
 //! handler checks the scope, resolves the provisioned workspace (503 when it is
 //! not), reads its body and hands over to [`crate::vault::Vault`].
 
-use axum::extract::{Path, State};
+use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::json;
 
 use super::extract::{path_id, JsonBody};
 use super::AppState;
 use crate::auth::{Principal, Scope};
+use crate::control::vault::AuditFilter;
 use crate::control::workspaces::Workspace;
 use crate::error::ApiError;
 use crate::vault::spec::{CreateCollection, QueryBody, RecordBody};
@@ -32,6 +35,57 @@ pub fn routes() -> Router<AppState> {
             &format!("{base}/{{name}}/{{id}}"),
             put(update_record).delete(delete_record),
         )
+        .route("/v1/workspaces/{ws}/audit", get(audit))
+}
+
+/// `GET /v1/workspaces/{ws}/audit` query parameters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AuditParams {
+    action: Option<String>,
+    since: Option<chrono::DateTime<chrono::Utc>>,
+    until: Option<chrono::DateTime<chrono::Utc>>,
+    limit: Option<i64>,
+    offset: Option<i64>,
+}
+
+/// The vault audit trail, newest first; `vault:ddl` (the workspace admin tier).
+async fn audit(
+    State(state): State<AppState>,
+    principal: Principal,
+    Path(ws): Path<String>,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, ApiError> {
+    let id = path_id(&ws, "workspace")?;
+    principal.require(id, Scope::VaultDdl)?;
+    state.tenancy.workspace(id).await?;
+    let params: AuditParams = serde_urlencoded::from_str(raw.as_deref().unwrap_or(""))
+        .map_err(|e| ApiError::bad_request(format!("invalid audit query: {e}")))?;
+    let limit = params.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::bad_request("limit must be between 1 and 500"));
+    }
+    let offset = params.offset.unwrap_or(0);
+    if offset < 0 {
+        return Err(ApiError::bad_request("offset must not be negative"));
+    }
+    let filter = AuditFilter {
+        action: params.action,
+        since: params.since,
+        until: params.until,
+        limit,
+        offset,
+    };
+    let (items, total) = state.tenancy.control.audit_records(id, &filter).await?;
+    let next = offset + items.len() as i64;
+    let has_more = next < total;
+    Ok(Json(json!({
+        "items": items,
+        "total": total,
+        "has_more": has_more,
+        "next_offset": if has_more { Some(next) } else { None },
+    }))
+    .into_response())
 }
 
 async fn workspace(

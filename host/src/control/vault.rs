@@ -59,6 +59,44 @@ pub struct AuditEntry<'a> {
     pub collection: &'a str,
     /// The document, when one is concerned.
     pub document_id: Option<&'a str>,
+    /// The HTTP status the action ended with (success below 400).
+    pub status: u16,
+}
+
+/// An audit record as read back.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditRecord {
+    /// Sequence number.
+    pub id: i64,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// Who.
+    pub actor: String,
+    /// What.
+    pub action: String,
+    /// Which collection.
+    pub collection: String,
+    /// Which document, if one.
+    pub document_id: Option<String>,
+    /// `success` or `failure`.
+    pub outcome: String,
+    /// The HTTP status of the answer.
+    pub status: i32,
+}
+
+/// Which audit records to read.
+#[derive(Debug, Clone, Default)]
+pub struct AuditFilter {
+    /// Only this action.
+    pub action: Option<String>,
+    /// At or after.
+    pub since: Option<DateTime<Utc>>,
+    /// Before.
+    pub until: Option<DateTime<Utc>>,
+    /// Page size.
+    pub limit: i64,
+    /// Records skipped.
+    pub offset: i64,
 }
 
 impl ControlDb {
@@ -139,10 +177,16 @@ impl ControlDb {
         let client = self.client().await?;
         let statement = client
             .prepare_cached(
-                "INSERT INTO vault_audit (workspace_id, actor, action, collection, document_id)
-                 VALUES ($1, $2, $3, $4, $5)",
+                "INSERT INTO vault_audit (workspace_id, actor, action, collection, document_id, outcome, status)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
             )
             .await?;
+        let outcome = if entry.status < 400 {
+            "success"
+        } else {
+            "failure"
+        };
+        let status = i32::from(entry.status);
         client
             .execute(
                 &statement,
@@ -152,28 +196,55 @@ impl ControlDb {
                     &entry.action,
                     &entry.collection,
                     &entry.document_id,
+                    &outcome,
+                    &status,
                 ],
             )
             .await?;
         Ok(())
     }
 
-    /// The newest audit entries of a workspace: `(actor, action, collection, document_id)`.
-    pub async fn audit_trail(
+    /// A page of a workspace's audit records, newest first, and how many match.
+    pub async fn audit_records(
         &self,
         workspace: Uuid,
-        limit: i64,
-    ) -> Result<Vec<(String, String, String, Option<String>)>, ControlError> {
+        filter: &AuditFilter,
+    ) -> Result<(Vec<AuditRecord>, i64), ControlError> {
         let client = self.client().await?;
-        Ok(client
-            .query(
-                "SELECT actor, action, collection, document_id FROM vault_audit
-                 WHERE workspace_id = $1 ORDER BY id DESC LIMIT $2",
-                &[&workspace, &limit],
+        let conditions = "workspace_id = $1 AND ($2::text IS NULL OR action = $2)
+             AND ($3::timestamptz IS NULL OR at >= $3) AND ($4::timestamptz IS NULL OR at < $4)";
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
+            [&workspace, &filter.action, &filter.since, &filter.until];
+        let total: i64 = client
+            .query_one(
+                &format!("SELECT count(*) FROM vault_audit WHERE {conditions}"),
+                &params,
             )
             .await?
-            .iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
-            .collect())
+            .get(0);
+        let rows = client
+            .query(
+                &format!(
+                    "SELECT id, at, actor, action, collection, document_id, outcome, status
+                     FROM vault_audit WHERE {conditions} ORDER BY at DESC, id DESC LIMIT $5 OFFSET $6"
+                ),
+                &[&workspace, &filter.action, &filter.since, &filter.until, &filter.limit, &filter.offset],
+            )
+            .await?;
+        Ok((
+            rows.iter()
+                .map(|r| AuditRecord {
+                    id: r.get(0),
+                    at: r.get(1),
+                    actor: r.get(2),
+                    action: r.get(3),
+                    collection: r.get(4),
+                    document_id: r.get(5),
+                    outcome: r.get(6),
+                    status: r.get(7),
+                })
+                .collect(),
+            total,
+        ))
     }
 }

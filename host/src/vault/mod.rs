@@ -108,17 +108,30 @@ impl<'a> Vault<'a> {
         }
     }
 
-    async fn audit(&self, action: &str, collection: &str, document: Option<&str>) {
+    /// Records an action and its outcome, then hands the result back.
+    async fn audited<T>(
+        &self,
+        action: &str,
+        collection: &str,
+        document: Option<&str>,
+        result: Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
+        let status = match &result {
+            Ok(_) => 200,
+            Err(error) => error.status.as_u16(),
+        };
         let entry = AuditEntry {
             workspace_id: self.workspace.id,
             actor: &self.actor,
             action,
             collection,
             document_id: document,
+            status,
         };
         if let Err(error) = self.tenancy.control.audit(entry).await {
             tracing::error!(%error, action, collection, "could not write a vault audit record");
         }
+        result
     }
 
     async fn entry(&self, name: &str) -> Result<CollectionEntry, ApiError> {
@@ -240,7 +253,7 @@ impl<'a> Vault<'a> {
     }
 
     /// `POST collections/{name}/query`.
-    pub async fn query(&self, name: &str, body: QueryBody) -> Result<Value, ApiError> {
+    async fn run_query(&self, name: &str, body: QueryBody) -> Result<Value, ApiError> {
         let entry = self.entry(name).await?;
         let limit = body.limit.unwrap_or(DEFAULT_LIMIT);
         if limit == 0 || limit > MAX_LIMIT {
@@ -280,7 +293,6 @@ impl<'a> Vault<'a> {
             .collect();
         let next = offset as u64 + items.len() as u64;
         let has_more = next < page.total;
-        self.audit("vault.query", name, None).await;
         Ok(json!({
             "items": items,
             "total": page.total,
@@ -363,12 +375,16 @@ impl<'a> Vault<'a> {
     }
 
     /// `POST collections/{name}`: 201 with the stored document.
-    pub async fn create_record(&self, name: &str, record: Value) -> Result<Value, ApiError> {
+    async fn run_create_record(
+        &self,
+        name: &str,
+        id: &str,
+        record: Value,
+    ) -> Result<Value, ApiError> {
         let entry = self.entry(name).await?;
         let document = self.validate(&entry, Operation::Create, &record).await?;
-        let id = Uuid::new_v4().to_string();
         let collection = wit_collection(&entry);
-        let doc_id = id.clone();
+        let doc_id = id.to_owned();
         let stored = self
             .engine(&entry.engine, move |store, guest| {
                 Box::pin(async move {
@@ -378,12 +394,11 @@ impl<'a> Vault<'a> {
                 })
             })
             .await?;
-        self.audit("vault.record.create", name, Some(&id)).await;
         Ok(json!({ "document": serde_json::from_str::<Value>(&stored).unwrap_or(Value::Null) }))
     }
 
     /// `PUT collections/{name}/{id}`: the replaced document, or 404.
-    pub async fn update_record(
+    async fn run_update_record(
         &self,
         name: &str,
         id: &str,
@@ -405,12 +420,11 @@ impl<'a> Vault<'a> {
             .ok_or_else(|| {
                 ApiError::not_found(format!("document `{id}` does not exist in `{name}`"))
             })?;
-        self.audit("vault.record.update", name, Some(id)).await;
         Ok(json!({ "document": serde_json::from_str::<Value>(&stored).unwrap_or(Value::Null) }))
     }
 
     /// `DELETE collections/{name}/{id}`: 204, or 404.
-    pub async fn delete_record(&self, name: &str, id: &str) -> Result<(), ApiError> {
+    async fn run_delete_record(&self, name: &str, id: &str) -> Result<(), ApiError> {
         let entry = self.entry(name).await?;
         let collection = wit_collection(&entry);
         let doc_id = id.to_owned();
@@ -424,12 +438,11 @@ impl<'a> Vault<'a> {
                 "document `{id}` does not exist in `{name}`"
             )));
         }
-        self.audit("vault.record.delete", name, Some(id)).await;
         Ok(())
     }
 
     /// `POST collections`: 201 with the collection.
-    pub async fn create_collection(&self, spec: CollectionSpec) -> Result<Value, ApiError> {
+    async fn run_create_collection(&self, spec: CollectionSpec) -> Result<Value, ApiError> {
         if !is_valid_name(&spec.name) {
             return Err(ApiError::bad_request(format!(
                 "schema.name `{}` must match ^[a-z][a-z0-9_]{{0,62}}$",
@@ -526,8 +539,6 @@ impl<'a> Vault<'a> {
             }
             return Err(error);
         }
-        self.audit("vault.collection.create", &entry.name, None)
-            .await;
         Ok(json!({
             "name": entry.name,
             "engine": entry.engine,
@@ -537,7 +548,7 @@ impl<'a> Vault<'a> {
     }
 
     /// `DELETE collections/{name}`: drops the storage and forgets the collection.
-    pub async fn drop_collection(&self, name: &str) -> Result<(), ApiError> {
+    async fn run_drop_collection(&self, name: &str) -> Result<(), ApiError> {
         let entry = self.entry(name).await?;
         let collection = wit_collection(&entry);
         self.engine(&entry.engine, move |store, guest| {
@@ -548,7 +559,58 @@ impl<'a> Vault<'a> {
             .control
             .delete_collection(self.workspace.id, name)
             .await?;
-        self.audit("vault.collection.drop", name, None).await;
         Ok(())
+    }
+}
+
+/// The audited operations: each records its action and outcome.
+impl Vault<'_> {
+    /// `POST collections/{name}/query`.
+    pub async fn query(&self, name: &str, body: QueryBody) -> Result<Value, ApiError> {
+        let result = self.run_query(name, body).await;
+        self.audited("vault.query", name, None, result).await
+    }
+
+    /// `POST collections/{name}`: 201 with the stored document.
+    pub async fn create_record(&self, name: &str, record: Value) -> Result<Value, ApiError> {
+        let id = Uuid::new_v4().to_string();
+        let result = self.run_create_record(name, &id, record).await;
+        let document = result.is_ok().then_some(id.as_str());
+        self.audited("vault.record.create", name, document, result)
+            .await
+    }
+
+    /// `PUT collections/{name}/{id}`: the replaced document, or 404.
+    pub async fn update_record(
+        &self,
+        name: &str,
+        id: &str,
+        record: Value,
+    ) -> Result<Value, ApiError> {
+        let result = self.run_update_record(name, id, record).await;
+        self.audited("vault.record.update", name, Some(id), result)
+            .await
+    }
+
+    /// `DELETE collections/{name}/{id}`: 204, or 404.
+    pub async fn delete_record(&self, name: &str, id: &str) -> Result<(), ApiError> {
+        let result = self.run_delete_record(name, id).await;
+        self.audited("vault.record.delete", name, Some(id), result)
+            .await
+    }
+
+    /// `POST collections`: 201 with the collection.
+    pub async fn create_collection(&self, spec: CollectionSpec) -> Result<Value, ApiError> {
+        let name = spec.name.clone();
+        let result = self.run_create_collection(spec).await;
+        self.audited("vault.collection.create", &name, None, result)
+            .await
+    }
+
+    /// `DELETE collections/{name}`: drops the storage and forgets the collection.
+    pub async fn drop_collection(&self, name: &str) -> Result<(), ApiError> {
+        let result = self.run_drop_collection(name).await;
+        self.audited("vault.collection.drop", name, None, result)
+            .await
     }
 }

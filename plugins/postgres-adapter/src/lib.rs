@@ -31,6 +31,16 @@ fn path_array(field: &str) -> Vec<String> {
     field.split('.').map(str::to_owned).collect()
 }
 
+/// A dotted path as a `text[]` constant: `'{"a","b"}'`.
+fn path_literal(field: &str) -> String {
+    let segments = path_array(field)
+        .iter()
+        .map(|p| format!("\"{}\"", p.replace('\\', "\\\\").replace('"', "\\\"")))
+        .collect::<Vec<_>>()
+        .join(",");
+    literal(&format!("{{{segments}}}"))
+}
+
 fn engine_error(error: SqlError) -> EngineError {
     match error.code.as_str() {
         "" => EngineError::Unavailable(error.message),
@@ -65,11 +75,11 @@ impl Builder {
         format!("${}", self.params.len())
     }
 
-    /// The value at a dotted path of the document, as `jsonb`.
+    /// The value at a dotted path of the document, as `jsonb`. The path is written
+    /// as a constant — exactly the expression of the field's index, so the planner
+    /// can use it; its segments are `[A-Za-z0-9_]` (the host checks), quoted anyway.
     fn field(&mut self, field: &str) -> String {
-        let path = serde_json::to_string(&path_array(field)).unwrap_or_default();
-        let bound = self.bind(Value::Json(path));
-        format!("(doc #> ARRAY(SELECT jsonb_array_elements_text({bound}::jsonb)))")
+        format!("(doc #> {}::text[])", path_literal(field))
     }
 
     fn node(&mut self, request: &QueryRequest, index: u32, depth: u32) -> Result<String, EngineError> {
@@ -144,16 +154,11 @@ impl Guest for Postgres {
         )
         .map_err(engine_error)?;
         for (i, field) in collection.fields.iter().filter(|f| f.indexed).enumerate() {
-            let path = path_array(&field.path)
-                .iter()
-                .map(|p| format!("\"{}\"", p.replace('\\', "\\\\").replace('"', "\\\"")))
-                .collect::<Vec<_>>()
-                .join(",");
             sql::execute(
                 &format!(
                     "CREATE INDEX \"{}_f{i}\" ON {table} ((doc #> {}::text[]))",
                     collection.storage_name,
-                    literal(&format!("{{{path}}}"))
+                    path_literal(&field.path)
                 ),
                 &[],
             )

@@ -20,6 +20,8 @@ CREATE TABLE vault_audit (
     action       text NOT NULL,
     collection   text NOT NULL,
     document_id  text,
+    outcome      text NOT NULL CHECK (outcome IN ('success', 'failure')),
+    status       integer NOT NULL,
     at           timestamptz NOT NULL DEFAULT now()
 );
-CREATE INDEX vault_audit_newest ON vault_audit (workspace_id, at DESC);
+CREATE INDEX vault_audit_newest ON vault_audit (workspace_id, at DESC, id DESC);
