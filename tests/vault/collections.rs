@@ -338,3 +338,59 @@ async fn a_pagination_walk_returns_every_record_once() {
     }
     assert_eq!(seen, (0..23).collect::<Vec<_>>());
 }
+
+/// The postgres adapter's SQL capability runs as the workspace's vault role: it
+/// reaches the `vault` schema and nothing else — not the customer's tables, not the
+/// managed schemas, not another workspace's database.
+#[tokio::test]
+async fn the_sql_capability_reaches_only_the_vault_schema() {
+    let v = Vault::new("vault role reach").await;
+    let other = Vault::new("vault role reach other").await;
+    let runtime = support::try_connect(&v.ws.reveal("runtime", false).await)
+        .await
+        .unwrap();
+    runtime
+        .batch_execute("CREATE TABLE tenant_custom.private (secret text); INSERT INTO tenant_custom.private VALUES ('x');")
+        .await
+        .unwrap();
+    let db = format!("ws_{}", v.ws.id.replace('-', ""));
+    let vault_role = format!("{db}_vault");
+    let superuser = support::pg_connect(&support::shared_cluster().db_url(&db)).await;
+    superuser
+        .batch_execute(&format!(
+            "SET ROLE \"{vault_role}\"; CREATE TABLE vault.mine (a int); DROP TABLE vault.mine;"
+        ))
+        .await
+        .expect("the vault role owns the vault schema");
+    for sql in [
+        "SELECT * FROM tenant_custom.private",
+        "SELECT * FROM dl_resolved.people",
+        "SELECT * FROM dl_cache.person_enrichments",
+        "INSERT INTO dl_override.person_overrides (identity_key) VALUES ('x')",
+        "CREATE TABLE tenant_custom.sneaky (a int)",
+        "CREATE TABLE public.sneaky (a int)",
+    ] {
+        let error = superuser
+            .batch_execute(&format!("SET ROLE \"{vault_role}\"; {sql}"))
+            .await
+            .expect_err(sql);
+        assert!(
+            support::db_message(&error).contains("permission denied"),
+            "{sql}: {}",
+            support::db_message(&error)
+        );
+        superuser.batch_execute("RESET ROLE").await.unwrap();
+    }
+    // Its login reaches no other workspace's database.
+    let other_db = format!("ws_{}", other.ws.id.replace('-', ""));
+    let admin = support::pg_connect(&support::shared_cluster().db_url("postgres")).await;
+    let can: bool = admin
+        .query_one(
+            "SELECT has_database_privilege($1, $2, 'CONNECT')",
+            &[&vault_role, &other_db],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(!can);
+}
