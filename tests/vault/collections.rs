@@ -394,3 +394,47 @@ async fn the_sql_capability_reaches_only_the_vault_schema() {
         .get(0);
     assert!(!can);
 }
+
+#[tokio::test]
+async fn a_postgres_engine_that_refuses_is_a_502_naming_it_and_service_resumes() {
+    let v = Vault::new("vault postgres refuses").await;
+    v.collection(json!({"name": "docs", "fields": [{"name": "a", "field_type": "text"}]}))
+        .await;
+    let db = format!("ws_{}", v.ws.id.replace('-', ""));
+    let admin = support::pg_connect(&support::shared_cluster().db_url("postgres")).await;
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE \"{db}\" ALLOW_CONNECTIONS false;
+             SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+              WHERE datname = '{db}' AND usename = '{db}_vault';"
+        ))
+        .await
+        .unwrap();
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let resp = v.api.get(&v.path("/docs/count")).await;
+    admin
+        .batch_execute(&format!("ALTER DATABASE \"{db}\" ALLOW_CONNECTIONS true"))
+        .await
+        .unwrap();
+    assert_eq!(resp.status, 502, "{}", resp.body);
+    assert_eq!(resp.code(), "engine_unavailable");
+    assert_eq!(resp.body["error"]["details"]["engine"], "postgres");
+    let resp = v.api.get(&v.path("/docs/count")).await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+}
+
+#[tokio::test]
+async fn an_unknown_workspace_is_404() {
+    let v = Vault::new("vault unknown workspace").await;
+    let missing = "00000000-0000-4000-8000-000000000001";
+    let resp =
+        v.ws.admin
+            .get(&format!("/v1/workspaces/{missing}/vault/collections"))
+            .await;
+    assert_eq!(resp.status, 404, "{}", resp.body);
+    let resp =
+        v.ws.admin
+            .get("/v1/workspaces/not-a-uuid/vault/collections")
+            .await;
+    assert_eq!(resp.status, 404, "{}", resp.body);
+}

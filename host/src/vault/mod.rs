@@ -156,9 +156,17 @@ impl<'a> Vault<'a> {
     {
         let capability = match engine {
             "postgres" => {
-                let pool = self.tenancy.pool(self.workspace, PoolKind::Vault).await?;
-                let client = pool.get().await.map_err(TenantError::from)?;
-                let session = SqlSession::begin(client).await.map_err(ApiError::from_db)?;
+                let down =
+                    |message: String| engine_error("postgres", EngineError::Unavailable(message));
+                let pool = match self.tenancy.pool(self.workspace, PoolKind::Vault).await {
+                    Ok(pool) => pool,
+                    Err(TenantError::Unavailable(message)) => return Err(down(message)),
+                    Err(other) => return Err(other.into()),
+                };
+                let client = pool.get().await.map_err(|e| down(e.to_string()))?;
+                let session = SqlSession::begin(client)
+                    .await
+                    .map_err(|e| down(e.to_string()))?;
                 Capability::Sql(Box::new(session))
             }
             "clickhouse" => Capability::Http(Arc::new(self.clickhouse_endpoint()?)),
