@@ -12,6 +12,10 @@ use std::time::Duration;
 use plinth::config::{PluginLimits, PluginSettings};
 use plinth::plugins::{Origin, Plugin, PluginKind, PluginRuntime};
 
+/// The built-in components: three hooks (filter parser, validation policy, row
+/// authorizer) and two vault engine adapters.
+pub const BUILTINS: u64 = 5;
+
 /// Path of the test-only hostile filter parser.
 pub const HOSTILE: &str = env!("PLINTH_PLUGIN_HOSTILE");
 /// Path of the built-in JSON Schema policy.
