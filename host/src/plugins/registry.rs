@@ -20,7 +20,7 @@ use crate::control::notify::{Invalidation, Invalidations};
 use crate::control::ControlDb;
 
 /// Where a plugin comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Origin {
     /// Embedded in the binary.
     BuiltIn,
@@ -103,13 +103,18 @@ pub struct Plugin {
     pub(crate) exports: ExportIndices,
 }
 
+type LoadedKey = (PluginKind, [u8; 32], String, Origin);
+
 /// Plugin resolution and installation.
 pub struct Registry {
     control: Option<ControlDb>,
     invalidations: Option<Invalidations>,
     builtins: std::sync::RwLock<Vec<Arc<Plugin>>>,
     resolved: moka::sync::Cache<(PluginKind, Option<Uuid>), Arc<Plugin>>,
-    loaded: moka::sync::Cache<(PluginKind, [u8; 32]), Arc<Plugin>>,
+    /// Loaded plugins by kind, content, name and origin: the same bytes installed
+    /// under two names (or by two workspaces) are two plugins that share the
+    /// compiled component.
+    loaded: moka::sync::Cache<LoadedKey, Arc<Plugin>>,
 }
 
 /// An installed plugin as listed.
@@ -250,16 +255,17 @@ impl PluginRuntime {
                 None => registry.builtin(kind)?,
                 Some(row) => {
                     let digest: [u8; 32] = row.digest.as_slice().try_into().unwrap_or([0; 32]);
-                    match registry.loaded.get(&(kind, digest)) {
+                    let origin = match row.workspace_id {
+                        Some(ws) => Origin::Workspace(ws),
+                        None => Origin::Platform,
+                    };
+                    let key = (kind, digest, row.name.clone(), origin);
+                    match registry.loaded.get(&key) {
                         Some(plugin) => plugin,
                         None => {
                             let wasm = control.plugin_wasm(row.id).await.map_err(host_error)?;
-                            let origin = match row.workspace_id {
-                                Some(ws) => Origin::Workspace(ws),
-                                None => Origin::Platform,
-                            };
                             let plugin = self.load(kind, &row.name, origin, Arc::new(wasm)).await?;
-                            registry.loaded.insert((kind, digest), plugin.clone());
+                            registry.loaded.insert(key, plugin.clone());
                             plugin
                         }
                     }
@@ -295,9 +301,10 @@ impl PluginRuntime {
             .store_plugin(kind.as_str(), workspace, name, &plugin.digest, &wasm)
             .await
             .map_err(|e| PluginError::new(kind, name, PluginFault::Host(e.to_string())))?;
-        self.registry
-            .loaded
-            .insert((kind, plugin.digest), plugin.clone());
+        self.registry.loaded.insert(
+            (kind, plugin.digest, name.to_owned(), origin),
+            plugin.clone(),
+        );
         self.forget(workspace);
         Ok(info(&plugin))
     }
