@@ -5,6 +5,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+use super::pg::free_port;
 use super::procs;
 
 /// A running ClickHouse.
@@ -12,14 +13,6 @@ pub struct TestClickHouse {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
     child: Mutex<Option<Child>>,
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 impl TestClickHouse {

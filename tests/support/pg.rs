@@ -55,7 +55,8 @@ fn chown_to_postgres(path: &std::path::Path) {
     }
 }
 
-fn free_port() -> u16 {
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()

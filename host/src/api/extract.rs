@@ -136,3 +136,17 @@ fn too_large(limit: usize) -> ApiError {
 pub fn path_id(raw: &str, what: &str) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::not_found(format!("{what} `{raw}` does not exist")))
 }
+
+/// The provisioned workspace named in a path, after checking that `principal` holds
+/// `scope` on it: 404 for a malformed id, 401/403 for the credential, 404/503 for
+/// the workspace.
+pub async fn scoped_workspace(
+    state: &AppState,
+    principal: &Principal,
+    raw: &str,
+    scope: crate::auth::Scope,
+) -> Result<std::sync::Arc<crate::control::workspaces::Workspace>, ApiError> {
+    let id = path_id(raw, "workspace")?;
+    principal.require(id, scope)?;
+    Ok(state.tenancy.ready_workspace(id).await?)
+}

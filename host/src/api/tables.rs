@@ -12,7 +12,7 @@ use serde::Deserialize;
 use serde_json::json;
 use uuid::Uuid;
 
-use super::extract::{path_id, JsonBody};
+use super::extract::{path_id, scoped_workspace as workspace, JsonBody};
 use super::AppState;
 use crate::auth::{Principal, Scope};
 use crate::control::workspaces::Workspace;
@@ -29,17 +29,6 @@ pub fn routes() -> Router<AppState> {
             get(describe).patch(alter).delete(remove),
         )
         .route("/v1/{ws}/query", post(query))
-}
-
-async fn workspace(
-    state: &AppState,
-    principal: &Principal,
-    raw: &str,
-    scope: Scope,
-) -> Result<std::sync::Arc<Workspace>, ApiError> {
-    let id = path_id(raw, "workspace")?;
-    principal.require(id, scope)?;
-    Ok(state.tenancy.ready_workspace(id).await?)
 }
 
 fn tables<'a>(state: &'a AppState, workspace: &'a Workspace) -> WorkspaceTables<'a> {

@@ -10,7 +10,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::extract::{path_id, JsonBody};
+use super::extract::{path_id, scoped_workspace as workspace, JsonBody};
 use super::AppState;
 use crate::auth::{Principal, Scope};
 use crate::control::vault::AuditFilter;
@@ -86,17 +86,6 @@ async fn audit(
         "next_offset": if has_more { Some(next) } else { None },
     }))
     .into_response())
-}
-
-async fn workspace(
-    state: &AppState,
-    principal: &Principal,
-    raw: &str,
-    scope: Scope,
-) -> Result<std::sync::Arc<Workspace>, ApiError> {
-    let id = path_id(raw, "workspace")?;
-    principal.require(id, scope)?;
-    Ok(state.tenancy.ready_workspace(id).await?)
 }
 
 fn vault<'a>(state: &'a AppState, workspace: &'a Workspace, principal: &Principal) -> Vault<'a> {
