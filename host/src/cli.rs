@@ -48,11 +48,11 @@ pub struct ServeArgs {
     /// CREATEROLE) instead of the embedded one.
     #[arg(long, env = "PLINTH_DATABASE_URL", hide_env_values = true)]
     pub database_url: Option<String>,
-    /// The platform admin token; generated into <data-dir>/admin-token when unset.
+    /// The platform admin token; generated into DATA_DIR/admin-token when unset.
     #[arg(long, env = "PLINTH_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
     /// File holding the 32-byte key (hex) that encrypts stored database passwords;
-    /// generated into <data-dir>/secret-key when unset.
+    /// generated into DATA_DIR/secret-key when unset.
     #[arg(long, env = "PLINTH_SECRET_KEY_FILE")]
     pub secret_key_file: Option<PathBuf>,
     /// HS256 secret for bearer JWTs.
@@ -128,7 +128,7 @@ pub struct ClientArgs {
     /// Base URL of a running `plinth serve`.
     #[arg(long, env = "PLINTH_URL", default_value = "http://127.0.0.1:8080")]
     pub url: String,
-    /// Admin token; read from <data-dir>/admin-token when unset.
+    /// Admin token; read from DATA_DIR/admin-token when unset.
     #[arg(long, env = "PLINTH_ADMIN_TOKEN", hide_env_values = true)]
     pub admin_token: Option<String>,
     /// Data directory holding the admin token file.

@@ -8,8 +8,11 @@
 //! resolves the workspace, its pool and the tenant transaction; each API parses its
 //! input into a typed request, plans it against the schema cache, has [`sql`] build
 //! the parameterised statement, executes it in the tenant transaction and renders
-//! the JSON. Errors of every stage meet in [`error`], the one table of statuses and
-//! codes. Around that: [`config`] (the settings snapshot), [`embedded`] (the
+//! the JSON. The four APIs: customer data access ([`api::ingestion`], [`tenant`]),
+//! the Data API ([`api::rows`], [`plan`], [`schema_cache`]), Workspace Tables
+//! ([`tables`] and the scoped [`query`]) and the Data Vault ([`vault`], whose engine
+//! adapters run in [`plugins`]). Errors of every stage meet in [`error`], the one
+//! table of statuses and codes. Around that: [`config`] (the settings snapshot), [`embedded`] (the
 //! PostgreSQL and PgBouncer children), [`cluster`] and [`control`] (the control
 //! database), and [`secrets`] (passwords sealed at rest).
 

@@ -1,5 +1,5 @@
 //! The one JSON error shape every endpoint answers with, and the table that maps
-//! each stage's errors to an HTTP status and a stable code (see [`status`]).
+//! each stage's errors to an HTTP status and a stable code (see the `status` module).
 
 mod status;
 
