@@ -83,7 +83,9 @@ fn send(sql: String) -> Result<String, EngineError> {
     Err(match code {
         "60" | "81" => EngineError::NotFound(body.trim().to_owned()),
         "57" => EngineError::Conflict(body.trim().to_owned()),
-        "6" | "27" | "38" | "41" | "53" | "70" | "72" => EngineError::Invalid(body.trim().to_owned()),
+        "6" | "27" | "38" | "41" | "53" | "70" | "72" => {
+            EngineError::Invalid(body.trim().to_owned())
+        }
         _ => EngineError::Failed(body.trim().to_owned()),
     })
 }
@@ -94,7 +96,9 @@ fn rows(body: &str) -> Result<Vec<Map<String, Value>>, EngineError> {
         .filter(|l| !l.trim().is_empty())
         .map(|l| match serde_json::from_str::<Value>(l) {
             Ok(Value::Object(map)) => Ok(map),
-            _ => Err(EngineError::Failed(format!("unexpected ClickHouse output: {l}"))),
+            _ => Err(EngineError::Failed(format!(
+                "unexpected ClickHouse output: {l}"
+            ))),
         })
         .collect()
 }
@@ -102,7 +106,11 @@ fn rows(body: &str) -> Result<Vec<Map<String, Value>>, EngineError> {
 fn count(sql: String) -> Result<u64, EngineError> {
     let body = send(format!("{sql} FORMAT JSONEachRow"))?;
     let rows = rows(&body)?;
-    let value = rows.first().and_then(|r| r.values().next()).cloned().unwrap_or(Value::Null);
+    let value = rows
+        .first()
+        .and_then(|r| r.values().next())
+        .cloned()
+        .unwrap_or(Value::Null);
     Ok(match value {
         Value::Number(n) => n.as_u64().unwrap_or(0),
         Value::String(s) => s.parse().unwrap_or(0),
@@ -159,16 +167,25 @@ fn field(collection: &Collection, path: &str) -> Result<(String, FieldType), Eng
 fn typed_scalar(ty: FieldType, value: &Scalar) -> Option<String> {
     match (ty, value) {
         (FieldType::Integer | FieldType::Number, Scalar::Integer(i)) => Some(i.to_string()),
-        (FieldType::Integer | FieldType::Number, Scalar::Number(n)) if n.is_finite() => Some(format!("{n:?}")),
+        (FieldType::Integer | FieldType::Number, Scalar::Number(n)) if n.is_finite() => {
+            Some(format!("{n:?}"))
+        }
         (FieldType::Boolean, Scalar::Boolean(b)) => Some(u8::from(*b).to_string()),
         (FieldType::Text | FieldType::Timestamp, Scalar::Text(t)) => Some(literal(t)),
         _ => None,
     }
 }
 
-fn condition(collection: &Collection, request: &QueryRequest, index: u32, depth: u32) -> Result<String, EngineError> {
+fn condition(
+    collection: &Collection,
+    request: &QueryRequest,
+    index: u32,
+    depth: u32,
+) -> Result<String, EngineError> {
     if depth > 64 {
-        return Err(EngineError::Invalid("the filter is nested too deeply".into()));
+        return Err(EngineError::Invalid(
+            "the filter is nested too deeply".into(),
+        ));
     }
     let node = request
         .nodes
@@ -193,7 +210,9 @@ fn condition(collection: &Collection, request: &QueryRequest, index: u32, depth:
                 Comparison::Lte => "<=",
             };
             match (typed_scalar(ty, &c.value), c.comparison) {
-                (Some(value), Comparison::Ne) => format!("(isNull({column}) OR {column} != {value})"),
+                (Some(value), Comparison::Ne) => {
+                    format!("(isNull({column}) OR {column} != {value})")
+                }
                 (Some(value), _) => format!("ifNull({column} {op} {value}, 0)"),
                 (None, Comparison::Ne) => "1".into(),
                 (None, _) => "0".into(),
@@ -201,7 +220,11 @@ fn condition(collection: &Collection, request: &QueryRequest, index: u32, depth:
         }
         FilterNode::MemberOf(m) => {
             let (column, ty) = field(collection, &m.field)?;
-            let values: Vec<String> = m.values.iter().filter_map(|v| typed_scalar(ty, v)).collect();
+            let values: Vec<String> = m
+                .values
+                .iter()
+                .filter_map(|v| typed_scalar(ty, v))
+                .collect();
             if values.is_empty() {
                 "0".into()
             } else {
@@ -227,7 +250,10 @@ fn condition(collection: &Collection, request: &QueryRequest, index: u32, depth:
                 .collect::<Result<Vec<_>, _>>()?;
             format!("({})", parts.join(if all { " AND " } else { " OR " }))
         }
-        FilterNode::Not(child) => format!("NOT ({})", condition(collection, request, *child, depth + 1)?),
+        FilterNode::Not(child) => format!(
+            "NOT ({})",
+            condition(collection, request, *child, depth + 1)?
+        ),
     })
 }
 
@@ -242,11 +268,17 @@ fn wait_for_mutations(collection: &Collection) -> Result<(), EngineError> {
         }
         std::thread::sleep(MUTATION_POLL);
     }
-    Err(EngineError::Failed("the mutation did not finish in time".into()))
+    Err(EngineError::Failed(
+        "the mutation did not finish in time".into(),
+    ))
 }
 
 fn exists(collection: &Collection, id: &str) -> Result<bool, EngineError> {
-    Ok(count(format!("SELECT count() FROM {} WHERE _id = {}", table(collection), literal(id)))? > 0)
+    Ok(count(format!(
+        "SELECT count() FROM {} WHERE _id = {}",
+        table(collection),
+        literal(id)
+    ))? > 0)
 }
 
 fn with_id(doc: &str, id: &str) -> String {
@@ -292,7 +324,10 @@ impl Guest for ClickHouse {
         let mut order = Vec::new();
         for key in &request.sort {
             let (column, _) = field(&collection, &key.field)?;
-            order.push(format!("{column} {} NULLS LAST", if key.descending { "DESC" } else { "ASC" }));
+            order.push(format!(
+                "{column} {} NULLS LAST",
+                if key.descending { "DESC" } else { "ASC" }
+            ));
         }
         order.push("_seq, _id".into());
         let body = send(format!(
@@ -303,7 +338,11 @@ impl Guest for ClickHouse {
         ))?;
         let mut items = Vec::new();
         for row in rows(&body)? {
-            let id = row.get("_id").and_then(Value::as_str).unwrap_or("").to_owned();
+            let id = row
+                .get("_id")
+                .and_then(Value::as_str)
+                .unwrap_or("")
+                .to_owned();
             let doc: Value = row
                 .get("_doc")
                 .and_then(Value::as_str)
@@ -349,7 +388,11 @@ impl Guest for ClickHouse {
         Ok(with_id(&document, &id))
     }
 
-    fn update(collection: Collection, id: String, document: String) -> Result<Option<String>, EngineError> {
+    fn update(
+        collection: Collection,
+        id: String,
+        document: String,
+    ) -> Result<Option<String>, EngineError> {
         if !exists(&collection, &id)? {
             return Ok(None);
         }
@@ -373,7 +416,11 @@ impl Guest for ClickHouse {
         if !exists(&collection, &id)? {
             return Ok(false);
         }
-        send(format!("ALTER TABLE {} DELETE WHERE _id = {}", table(&collection), literal(&id)))?;
+        send(format!(
+            "ALTER TABLE {} DELETE WHERE _id = {}",
+            table(&collection),
+            literal(&id)
+        ))?;
         wait_for_mutations(&collection)?;
         Ok(true)
     }

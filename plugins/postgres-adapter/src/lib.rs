@@ -19,7 +19,10 @@ use plinth::vault::types::{
 struct Postgres;
 
 fn table(collection: &Collection) -> String {
-    format!("\"vault\".\"{}\"", collection.storage_name.replace('"', "\"\""))
+    format!(
+        "\"vault\".\"{}\"",
+        collection.storage_name.replace('"', "\"\"")
+    )
 }
 
 /// A string constant for DDL, which takes no parameters.
@@ -82,9 +85,16 @@ impl Builder {
         format!("(doc #> {}::text[])", path_literal(field))
     }
 
-    fn node(&mut self, request: &QueryRequest, index: u32, depth: u32) -> Result<String, EngineError> {
+    fn node(
+        &mut self,
+        request: &QueryRequest,
+        index: u32,
+        depth: u32,
+    ) -> Result<String, EngineError> {
         if depth > 64 {
-            return Err(EngineError::Invalid("the filter is nested too deeply".into()));
+            return Err(EngineError::Invalid(
+                "the filter is nested too deeply".into(),
+            ));
         }
         let node = request
             .nodes
@@ -98,10 +108,18 @@ impl Builder {
                 match c.comparison {
                     Comparison::Eq => format!("{field} = {value}"),
                     Comparison::Ne => format!("({field} IS NULL OR {field} <> {value})"),
-                    Comparison::Gt => format!("({field} > {value} AND jsonb_typeof({field}) = jsonb_typeof({value}))"),
-                    Comparison::Gte => format!("({field} >= {value} AND jsonb_typeof({field}) = jsonb_typeof({value}))"),
-                    Comparison::Lt => format!("({field} < {value} AND jsonb_typeof({field}) = jsonb_typeof({value}))"),
-                    Comparison::Lte => format!("({field} <= {value} AND jsonb_typeof({field}) = jsonb_typeof({value}))"),
+                    Comparison::Gt => format!(
+                        "({field} > {value} AND jsonb_typeof({field}) = jsonb_typeof({value}))"
+                    ),
+                    Comparison::Gte => format!(
+                        "({field} >= {value} AND jsonb_typeof({field}) = jsonb_typeof({value}))"
+                    ),
+                    Comparison::Lt => format!(
+                        "({field} < {value} AND jsonb_typeof({field}) = jsonb_typeof({value}))"
+                    ),
+                    Comparison::Lte => format!(
+                        "({field} <= {value} AND jsonb_typeof({field}) = jsonb_typeof({value}))"
+                    ),
                 }
             }
             FilterNode::MemberOf(m) => {
@@ -120,9 +138,17 @@ impl Builder {
                 }
             }
             FilterNode::All(children) | FilterNode::Any(children) => {
-                let joiner = if matches!(node, FilterNode::All(_)) { " AND " } else { " OR " };
+                let joiner = if matches!(node, FilterNode::All(_)) {
+                    " AND "
+                } else {
+                    " OR "
+                };
                 if children.is_empty() {
-                    return Ok(if joiner == " AND " { "true".into() } else { "false".into() });
+                    return Ok(if joiner == " AND " {
+                        "true".into()
+                    } else {
+                        "false".into()
+                    });
                 }
                 let mut parts = Vec::new();
                 for child in children {
@@ -130,7 +156,10 @@ impl Builder {
                 }
                 format!("({})", parts.join(joiner))
             }
-            FilterNode::Not(child) => format!("NOT coalesce(({}), false)", self.node(request, *child, depth + 1)?),
+            FilterNode::Not(child) => format!(
+                "NOT coalesce(({}), false)",
+                self.node(request, *child, depth + 1)?
+            ),
         })
     }
 }
@@ -198,7 +227,9 @@ impl Guest for Postgres {
         order.push("created_at, id".to_owned());
         let shape = match &request.projection {
             Some(fields) => {
-                let names = b.bind(Value::Json(serde_json::to_string(fields).unwrap_or_default()));
+                let names = b.bind(Value::Json(
+                    serde_json::to_string(fields).unwrap_or_default(),
+                ));
                 format!(
                     "coalesce((SELECT jsonb_object_agg(key, value) FROM jsonb_each(doc)
                        WHERE key IN (SELECT jsonb_array_elements_text({names}::jsonb))), '{{}}'::jsonb)
@@ -244,7 +275,11 @@ impl Guest for Postgres {
             .ok_or_else(|| EngineError::Failed("the insert returned nothing".into()))
     }
 
-    fn update(collection: Collection, id: String, document: String) -> Result<Option<String>, EngineError> {
+    fn update(
+        collection: Collection,
+        id: String,
+        document: String,
+    ) -> Result<Option<String>, EngineError> {
         let rows = sql::query_json(
             &format!(
                 "UPDATE {} SET doc = $2::jsonb, updated_at = now() WHERE id = $1 RETURNING {}",
