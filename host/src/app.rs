@@ -156,7 +156,7 @@ async fn start_services(
         direct_port: cluster.port(),
         pooled,
     };
-    let state = AppState {
+    let state = AppState::new(crate::api::Services {
         settings: settings.clone(),
         auth,
         tenancy,
@@ -164,7 +164,7 @@ async fn start_services(
         endpoints: Arc::new(endpoints),
         plugins,
         schema_caches: crate::schema_cache::SchemaCaches::new(),
-    };
+    });
     Ok((state, bouncer))
 }
 

@@ -5,6 +5,12 @@ use plinth::cli::{Cli, Command, ServeArgs};
 use plinth::config::{LogFormat, Settings};
 use tracing_subscriber::EnvFilter;
 
+/// mimalloc instead of glibc's allocator: the request path allocates many small,
+/// short-lived buffers, and glibc's malloc/free showed up as ~12% of the host's CPU
+/// in a profile of primary-key reads (bench/RESULTS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let runtime = match tokio::runtime::Builder::new_multi_thread()

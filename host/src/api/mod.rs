@@ -38,9 +38,28 @@ pub struct Endpoints {
     pub pooled: Option<(String, u16)>,
 }
 
-/// What every handler can reach.
+/// What every handler can reach: a cheap handle (one `Arc`), cloned per request by
+/// the extractors and middleware.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Services>);
+
+impl AppState {
+    /// Wraps the services.
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+/// The services behind [`AppState`].
+pub struct Services {
     /// The settings snapshot.
     pub settings: Arc<Settings>,
     /// Credential checks.
