@@ -8,7 +8,9 @@ mod copy;
 mod dataset;
 mod measure;
 mod pgbench;
+mod postgraphile;
 mod server;
+mod tables;
 mod vault;
 mod wrk;
 
@@ -31,9 +33,12 @@ struct Args {
     /// Concurrencies.
     #[arg(long, value_delimiter = ',', default_value = "1,32")]
     concurrency: Vec<u32>,
-    /// Only these scenarios (R1,R2,R3,W1,W2,V1,V2,L).
+    /// Only these scenarios (R1,R1e,R2,R3,W1,W2,V1,V2,Q,L).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// Leave out the PostGraphile peer (which needs npm to install it once).
+    #[arg(long)]
+    no_peer: bool,
     /// Records for the NDJSON ingestion scenario.
     #[arg(long, default_value_t = 1_000_000)]
     records: usize,
@@ -47,9 +52,13 @@ struct Scenario {
     path: String,
     body: Option<String>,
     idempotent: bool,
+    /// The `Prefer` header, if any.
+    prefer: Option<&'static str>,
     /// Rows per request (batch writes report rows/s).
     rows_per_request: f64,
     ceiling: Ceiling,
+    /// The same read as a GraphQL request to PostGraphile.
+    peer: Option<&'static str>,
 }
 
 enum Ceiling {
@@ -66,6 +75,11 @@ const R1_SQL: &str = r#"\set c random(0, 49)
 WITH pgrst_page AS (SELECT t1."id", t1."name", t1."price" FROM "tenant_custom"."products" AS t1 WHERE t1."category" = ('cat' || :c)::text AND t1."price" >= 50::numeric ORDER BY t1."price" DESC LIMIT 20 OFFSET 0) SELECT coalesce((SELECT json_agg(pgrst_page)::text FROM pgrst_page), '[]'), (SELECT count(*) FROM pgrst_page), (SELECT count(*) FROM "tenant_custom"."products" AS t1 WHERE t1."category" = ('cat' || :c)::text AND t1."price" >= 50::numeric);
 "#;
 
+const R1E_SQL: &str = r#"\set c random(0, 49)
+WITH pgrst_page AS (SELECT t1."id", t1."name", t1."price" FROM "tenant_custom"."products" AS t1 WHERE t1."category" = ('cat' || :c)::text AND t1."price" >= 50::numeric ORDER BY t1."price" DESC LIMIT 20 OFFSET 0) SELECT coalesce((SELECT json_agg(pgrst_page)::text FROM pgrst_page), '[]'), (SELECT count(*) FROM pgrst_page), NULL::bigint;
+EXPLAIN (FORMAT JSON) SELECT 1 FROM "tenant_custom"."products" AS t1 WHERE t1."category" = ('cat' || :c)::text AND t1."price" >= 50::numeric;
+"#;
+
 const R2_SQL: &str = r#"\set id random(1, 1000000)
 WITH pgrst_page AS (SELECT t1."id", t1."name", t1."category", t1."price", t1."description" FROM "tenant_custom"."products" AS t1 WHERE t1."id" = :id LIMIT 2) SELECT coalesce((SELECT json_agg(pgrst_page)::text FROM pgrst_page), '[]'), (SELECT count(*) FROM pgrst_page);
 "#;
@@ -76,7 +90,7 @@ const R3_SQL: &str = r#"WITH pgrst_page AS (SELECT t1."id", t1."quantity", (SELE
 const W1_SQL: &str = r#"WITH pgrst_rows AS (INSERT INTO "tenant_custom"."events" ("kind", "payload") VALUES ('click', '{"x": 1}') RETURNING *) SELECT coalesce((SELECT json_agg(pgrst_rows)::text FROM pgrst_rows), '[]'), (SELECT count(*) FROM pgrst_rows);
 "#;
 
-fn scenarios(ws: &str, vault_table: &str) -> Vec<Scenario> {
+fn scenarios(ws: &str, vault_table: &str, sales_table: &str) -> Vec<Scenario> {
     let rows = format!("/v1/postgres/{ws}/rows");
     let vault = format!("/v1/workspaces/{ws}/vault/collections/items");
     let batch: Vec<String> = (0..1000)
@@ -90,8 +104,22 @@ fn scenarios(ws: &str, vault_table: &str) -> Vec<Scenario> {
             path: format!("{rows}/products?select=id,name,price&category=eq.{{cat}}&price=gte.50&order=price.desc&limit=20"),
             body: None,
             idempotent: false,
+            prefer: None,
             rows_per_request: 1.0,
             ceiling: Ceiling::Pgbench(R1_SQL.into()),
+            peer: Some(postgraphile::R1),
+        },
+        Scenario {
+            name: "R1e",
+            what: "R1 with `Prefer: count=estimated`",
+            method: "GET",
+            path: format!("{rows}/products?select=id,name,price&category=eq.{{cat}}&price=gte.50&order=price.desc&limit=20"),
+            body: None,
+            idempotent: false,
+            prefer: Some("count=estimated"),
+            rows_per_request: 1.0,
+            ceiling: Ceiling::Pgbench(R1E_SQL.into()),
+            peer: Some(postgraphile::R1_PAGE),
         },
         Scenario {
             name: "R2",
@@ -100,8 +128,10 @@ fn scenarios(ws: &str, vault_table: &str) -> Vec<Scenario> {
             path: format!("{rows}/products/{{id}}"),
             body: None,
             idempotent: false,
+            prefer: None,
             rows_per_request: 1.0,
             ceiling: Ceiling::Pgbench(R2_SQL.into()),
+            peer: Some(postgraphile::R2),
         },
         Scenario {
             name: "R3",
@@ -110,8 +140,10 @@ fn scenarios(ws: &str, vault_table: &str) -> Vec<Scenario> {
             path: format!("{rows}/orders?select=id,quantity,customer:customers(name)&limit=20"),
             body: None,
             idempotent: false,
+            prefer: None,
             rows_per_request: 1.0,
             ceiling: Ceiling::Pgbench(R3_SQL.into()),
+            peer: Some(postgraphile::R3),
         },
         Scenario {
             name: "W1",
@@ -120,8 +152,10 @@ fn scenarios(ws: &str, vault_table: &str) -> Vec<Scenario> {
             path: format!("{rows}/events"),
             body: Some(r#"{"kind":"click","payload":{"x":1}}"#.into()),
             idempotent: true,
+            prefer: None,
             rows_per_request: 1.0,
             ceiling: Ceiling::Pgbench(W1_SQL.into()),
+            peer: None,
         },
         Scenario {
             name: "W2",
@@ -130,8 +164,10 @@ fn scenarios(ws: &str, vault_table: &str) -> Vec<Scenario> {
             path: format!("{rows}/events"),
             body: Some(format!("[{}]", batch.join(","))),
             idempotent: true,
+            prefer: None,
             rows_per_request: 1000.0,
             ceiling: Ceiling::Copy,
+            peer: None,
         },
         Scenario {
             name: "V1",
@@ -140,8 +176,10 @@ fn scenarios(ws: &str, vault_table: &str) -> Vec<Scenario> {
             path: format!("{vault}/query"),
             body: Some(r#"{"filter":{"category":"cat7"},"sort":["-price"],"limit":20}"#.into()),
             idempotent: false,
+            prefer: None,
             rows_per_request: 1.0,
             ceiling: Ceiling::Superuser(vault::query_sql(vault_table)),
+            peer: None,
         },
         Scenario {
             name: "V2",
@@ -150,8 +188,22 @@ fn scenarios(ws: &str, vault_table: &str) -> Vec<Scenario> {
             path: vault.clone(),
             body: Some(r#"{"record":{"name":"new item","category":"cat3","price":12.5}}"#.into()),
             idempotent: false,
+            prefer: None,
             rows_per_request: 1.0,
             ceiling: Ceiling::Superuser(vault::insert_sql(vault_table)),
+            peer: None,
+        },
+        Scenario {
+            name: "Q",
+            what: "scoped SQL query on a Workspace Table",
+            method: "POST",
+            path: format!("/v1/{ws}/query"),
+            body: Some(serde_json::json!({ "sql": tables::QUERY }).to_string()),
+            idempotent: false,
+            prefer: None,
+            rows_per_request: 1.0,
+            ceiling: Ceiling::Superuser(tables::ceiling_sql(sales_table)),
+            peer: None,
         },
     ]
 }
@@ -178,6 +230,7 @@ struct Row {
     concurrency: u32,
     plinth: Sample,
     ceiling: Sample,
+    peer: Option<Sample>,
     cpu_us_per_request: f64,
 }
 
@@ -205,6 +258,7 @@ async fn main() -> anyhow::Result<()> {
                 "vault:read",
                 "vault:write",
                 "vault:ddl",
+                "workspace:update",
             ],
         )
         .await?;
@@ -229,16 +283,33 @@ async fn main() -> anyhow::Result<()> {
     let superuser_uri = vault::superuser_uri(&uri, &dir.path().join("data"))?;
     let vault_table = vault::load(&server.base, &key, &ws, &superuser_uri).await?;
     println!("vault collection loaded ({} documents)", vault::DOCUMENTS);
+    let sales_table = tables::load(&server.base, &key, &ws, &superuser_uri).await?;
+    println!("workspace table loaded ({} rows)", tables::SALES);
+    let peer = if args.no_peer {
+        None
+    } else {
+        let peer = postgraphile::PostGraphile::start(&uri, server::free_port()?)?;
+        println!("postgraphile {} (pid {})", peer.base, peer.pid());
+        Some(peer)
+    };
 
     let mut table = Vec::new();
-    for scenario in scenarios(&ws, &vault_table) {
+    for scenario in scenarios(&ws, &vault_table, &sales_table) {
         if !wanted(scenario.name) {
             continue;
         }
+        let peer = match (&peer, scenario.peer) {
+            (Some(server), Some(body)) => {
+                server.check(body).await?;
+                Some((server, body))
+            }
+            _ => None,
+        };
         for &c in &args.concurrency {
             let mut plinth = Vec::new();
             let mut ceiling = Vec::new();
             let mut cpu = Vec::new();
+            let mut peers = Vec::new();
             for _ in 0..args.runs {
                 let script = wrk::script(
                     scenario.method,
@@ -246,6 +317,7 @@ async fn main() -> anyhow::Result<()> {
                     &key,
                     scenario.body.as_deref(),
                     scenario.idempotent,
+                    scenario.prefer,
                 );
                 let before = cpu_seconds(server.pid());
                 let mut sample = wrk::run(&server.base, &script, c, args.duration, dir.path())?;
@@ -260,6 +332,16 @@ async fn main() -> anyhow::Result<()> {
                     }
                     Ceiling::Copy => copy::run(&uri, c, args.duration, 1000).await?,
                 });
+                if let Some((server, body)) = peer {
+                    let script = wrk::script("POST", "/graphql", "", Some(body), false, None);
+                    peers.push(wrk::run(
+                        &server.base,
+                        &script,
+                        c,
+                        args.duration,
+                        dir.path(),
+                    )?);
+                }
             }
             let row = Row {
                 name: scenario.name.into(),
@@ -267,6 +349,7 @@ async fn main() -> anyhow::Result<()> {
                 concurrency: c,
                 plinth: medians(&plinth),
                 ceiling: medians(&ceiling),
+                peer: (!peers.is_empty()).then(|| medians(&peers)),
                 cpu_us_per_request: measure::medians(
                     &cpu.iter()
                         .map(|&v| Sample {
@@ -293,9 +376,26 @@ async fn main() -> anyhow::Result<()> {
     Ok(())
 }
 
+fn ratio(a: f64, b: f64) -> f64 {
+    a / b.max(f64::MIN_POSITIVE)
+}
+
+/// `"1,234/s p99 5.00ms 3.1x"` for the peer, or `-`.
+fn peer_text(row: &Row) -> String {
+    match &row.peer {
+        Some(peer) => format!(
+            "{:.0}/s p99 {:.2}ms, Plinth {:.2}x",
+            peer.rate,
+            peer.p99_ms,
+            ratio(row.plinth.rate, peer.rate)
+        ),
+        None => "-".into(),
+    }
+}
+
 fn print_row(row: &Row) {
     println!(
-        "{:<3} c={:<3} plinth {:>10.0}/s p50 {:>7.2}ms p99 {:>7.2}ms | ceiling {:>10.0}/s p50 {:>7.2}ms p99 {:>7.2}ms | {:.2}x",
+        "{:<3} c={:<3} plinth {:>10.0}/s p50 {:>7.2}ms p99 {:>7.2}ms | ceiling {:>10.0}/s p50 {:>7.2}ms p99 {:>7.2}ms | {:.2}x | postgraphile {}",
         row.name,
         row.concurrency,
         row.plinth.rate,
@@ -304,21 +404,22 @@ fn print_row(row: &Row) {
         row.ceiling.rate,
         row.ceiling.p50_ms,
         row.ceiling.p99_ms,
-        row.plinth.rate / row.ceiling.rate.max(f64::MIN_POSITIVE),
+        ratio(row.plinth.rate, row.ceiling.rate),
+        peer_text(row),
     );
 }
 
 fn print_table(rows: &[Row], args: &Args) {
     println!(
-        "Medians of {} runs of {}s each. Ratio = Plinth / ceiling throughput; p99 ratio = Plinth p99 / ceiling p99.",
+        "Medians of {} runs of {}s each. Ratio = Plinth / ceiling throughput; p99 ratio = Plinth p99 / ceiling p99; PostGraphile: its req/s, p99, and Plinth's throughput over it.",
         args.runs, args.duration
     );
     println!();
-    println!("| scenario | c | Plinth req/s | p50 ms | p99 ms | ceiling req/s | p50 ms | p99 ms | throughput ratio | p99 ratio | host CPU µs/req |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| scenario | c | Plinth req/s | p50 ms | p99 ms | ceiling req/s | p50 ms | p99 ms | throughput ratio | p99 ratio | host CPU µs/req | PostGraphile 5 |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for row in rows {
         println!(
-            "| {} {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2}x | {:.2}x | {:.0} |",
+            "| {} {} | {} | {:.0} | {:.2} | {:.2} | {:.0} | {:.2} | {:.2} | {:.2}x | {:.2}x | {:.0} | {} |",
             row.name,
             row.what,
             row.concurrency,
@@ -328,9 +429,10 @@ fn print_table(rows: &[Row], args: &Args) {
             row.ceiling.rate,
             row.ceiling.p50_ms,
             row.ceiling.p99_ms,
-            row.plinth.rate / row.ceiling.rate.max(f64::MIN_POSITIVE),
-            row.plinth.p99_ms / row.ceiling.p99_ms.max(f64::MIN_POSITIVE),
+            ratio(row.plinth.rate, row.ceiling.rate),
+            ratio(row.plinth.p99_ms, row.ceiling.p99_ms),
             row.cpu_us_per_request,
+            peer_text(row),
         );
     }
 }

@@ -153,3 +153,10 @@ pub fn build_release() -> anyhow::Result<PathBuf> {
     }
     Ok(binary)
 }
+
+/// A loopback port nobody listens on now.
+pub fn free_port() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}

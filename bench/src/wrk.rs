@@ -77,10 +77,20 @@ fn duration_ms(text: &str) -> Option<f64> {
     })
 }
 
-/// A Lua script sending `method path` with a bearer key; `{id}` in the path is a
-/// random product id, `{cat}` a random category, and with `idempotent` each request
-/// carries a fresh Idempotency-Key.
-pub fn script(method: &str, path: &str, key: &str, body: Option<&str>, idempotent: bool) -> String {
+/// A Lua script sending `method path` with a bearer key; `{id}` in the path or the
+/// body is a random product id, `{cat}` a random category, and with `idempotent` each
+/// request carries a fresh Idempotency-Key; `prefer` is sent as the `Prefer` header.
+pub fn script(
+    method: &str,
+    path: &str,
+    key: &str,
+    body: Option<&str>,
+    idempotent: bool,
+    prefer: Option<&str>,
+) -> String {
+    let prefer = prefer
+        .map(|p| format!(r#"headers["Prefer"] = "{p}""#))
+        .unwrap_or_default();
     let body = body
         .map(|b| format!("[==[{b}]==]"))
         .unwrap_or_else(|| "nil".to_owned());
@@ -95,16 +105,22 @@ init = function(args)
 end
 request = function()
   counter = counter + 1
+  local id = tostring(math.random(1, 1000000))
+  local cat = "cat" .. tostring(math.random(0, 49))
   local path = "{path}"
-  path = path:gsub("{{id}}", tostring(math.random(1, 1000000)))
-  path = path:gsub("{{cat}}", "cat" .. tostring(math.random(0, 49)))
+  path = path:gsub("{{id}}", id):gsub("{{cat}}", cat)
+  local body = {body}
+  if body then
+    body = body:gsub("{{id}}", id):gsub("{{cat}}", cat)
+  end
   local headers = {{}}
   headers["Authorization"] = "Bearer {key}"
   headers["Content-Type"] = "application/json"
+  {prefer}
   if {idempotent} then
     headers["Idempotency-Key"] = "bench-" .. thread_tag .. "-" .. counter
   end
-  return wrk.format("{method}", path, headers, {body})
+  return wrk.format("{method}", path, headers, body)
 end
 "#
     )

@@ -74,3 +74,43 @@ async fn the_tenant_context_settings_are_visible_to_sql() {
         json!([{ "id": 1, "tenant": f.ws.tenant_id, "workspace": f.ws.id, "usr": "carol", "sub": "carol" }])
     );
 }
+
+/// Reads of plain tables skip the tenant-context transaction; these show that a
+/// read still gets the context whenever something it touches could observe it: an
+/// embedded table with a policy, or a column whose domain check reads a setting.
+#[tokio::test]
+async fn reads_touching_policies_or_domains_still_carry_the_context() {
+    let f = Fixture::new("rls fast path").await;
+    f.db.batch_execute(
+        "CREATE TABLE tenant_custom.shops (id int PRIMARY KEY, name text NOT NULL);
+         CREATE TABLE tenant_custom.shop_orders (id int PRIMARY KEY,
+             shop_id int NOT NULL REFERENCES tenant_custom.shops (id), user_id text NOT NULL);
+         INSERT INTO tenant_custom.shops VALUES (1, 'north');
+         INSERT INTO tenant_custom.shop_orders VALUES (10, 1, 'alice'), (11, 1, 'bob');
+         ALTER TABLE tenant_custom.shop_orders ENABLE ROW LEVEL SECURITY;
+         CREATE POLICY mine ON tenant_custom.shop_orders
+           USING (user_id = current_setting('app.user_id'));
+         CREATE DOMAIN tenant_custom.own_name AS text
+           CHECK (VALUE = current_setting('app.user_id', true));
+         CREATE TABLE tenant_custom.notes (id int PRIMARY KEY, owner tenant_custom.own_name);
+         INSERT INTO tenant_custom.notes VALUES (1, NULL);",
+    )
+    .await
+    .unwrap();
+    let alice = f.ws.jwt_client("alice", &["postgres:read"]);
+    // The parent is a plain table, the embedded one has a policy.
+    let resp = alice
+        .get(&f.path("shops", "select=name,shop_orders(id)"))
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(
+        resp.body["data"],
+        json!([{ "name": "north", "shop_orders": [{ "id": 10 }] }])
+    );
+    // The filter value is cast to the domain, whose check reads app.user_id.
+    let resp = alice.get(&f.path("notes", "owner=eq.alice")).await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.body["data"], json!([]));
+    let resp = alice.get(&f.path("notes", "owner=eq.mallory")).await;
+    assert_eq!(resp.status, 400, "the domain check sees alice: {}", resp.body);
+}

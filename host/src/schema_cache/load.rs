@@ -24,7 +24,11 @@ const RELATIONS: &str = "SELECT c.oid::int8, n.nspname::text, c.relname::text, c
               FROM pg_constraint pk
               CROSS JOIN LATERAL unnest(pk.conkey) WITH ORDINALITY AS k(attnum, ord)
               JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = k.attnum
-              WHERE pk.conrelid = c.oid AND pk.contype = 'p'), '[]')::text
+              WHERE pk.conrelid = c.oid AND pk.contype = 'p'), '[]')::text,
+    c.relkind IN ('r', 'p') AND NOT c.relrowsecurity AND NOT EXISTS (
+        SELECT 1 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+        WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+          AND t.typtype NOT IN ('b', 'e'))
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname IN ('tenant_custom', 'workspace_tables', 'dl_resolved', 'dl_override')
   AND c.relkind IN ('r', 'v', 'm', 'p', 'f')";
@@ -104,6 +108,7 @@ pub async fn load(
                 })
                 .collect(),
             primary_key,
+            context_free: row.get(6),
         });
     }
     let foreign_keys = foreign_keys

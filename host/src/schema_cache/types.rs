@@ -48,6 +48,11 @@ pub struct Relation {
     pub columns: Vec<Column>,
     /// Primary-key columns in order.
     pub primary_key: Vec<String>,
+    /// A plain table without row-level security whose columns are all of base or
+    /// enum types: reading it cannot observe the tenant context settings (no policy,
+    /// view body or domain check to call `current_setting`), so a read touching only
+    /// such tables may skip the transaction that sets them.
+    pub context_free: bool,
 }
 
 impl Relation {

@@ -287,8 +287,9 @@ impl Builder {
 }
 
 /// The read: the page as a JSON array, its length, and the exact total (or NULL in
-/// estimated mode, which asks [`estimate`] first).
-pub fn read(plan: &ReadPlan) -> Statement {
+/// estimated mode, which asks [`estimate`] first); with `with_version`, a fourth
+/// column carries the workspace's schema version read in the same snapshot.
+pub fn read(plan: &ReadPlan, with_version: bool) -> Statement {
     let mut b = Builder::default();
     let alias = b.alias();
     let list = b.shape(&alias, &plan.shape);
@@ -303,10 +304,15 @@ pub fn read(plan: &ReadPlan) -> Statement {
         }
         crate::plan::CountMode::Estimated => "NULL::bigint".into(),
     };
+    let version = if with_version {
+        format!(", ({})", crate::schema_cache::VERSION_QUERY)
+    } else {
+        String::new()
+    };
     let text = format!(
         "WITH pgrst_page AS (SELECT {list} FROM {rel} AS {alias}{where_clause}{order} LIMIT {limit} OFFSET {offset})
          SELECT coalesce((SELECT json_agg(pgrst_page)::text FROM pgrst_page), '[]'),
-                (SELECT count(*) FROM pgrst_page), {total}"
+                (SELECT count(*) FROM pgrst_page), {total}{version}"
     );
     Statement {
         text,

@@ -27,7 +27,7 @@ use crate::sql::rows::{self as statements, Statement};
 use crate::tenant::{Session, TenantContext, SET_CONTEXT_WITH_VERSION};
 
 /// Above this many estimated rows, `count=estimated` answers the estimate.
-pub const ESTIMATE_THRESHOLD: i64 = 10_000;
+pub const ESTIMATE_THRESHOLD: i64 = 1_000;
 
 /// A page of rows: the JSON array, its length, and the total.
 pub struct Page {
@@ -329,8 +329,11 @@ impl<'a> Rows<'a> {
         schema: &SchemaCache,
         plan: &ReadPlan,
     ) -> Result<Outcome<Page>, tokio_postgres::Error> {
+        if plan.relations().iter().all(|r| r.context_free) {
+            return self.run_context_free_read(session, schema, plan).await;
+        }
         let client = session.client();
-        let statement = statements::read(plan);
+        let statement = statements::read(plan, false);
         let context = client.prepare_cached(SET_CONTEXT_WITH_VERSION).await?;
         let main = client
             .prepare_typed_cached(&statement.text, &statement.types())
@@ -358,16 +361,11 @@ impl<'a> Rows<'a> {
                 total: row.get::<_, Option<i64>>(2).unwrap_or(0),
             }));
         }
-        let explain = statements::estimate(plan);
-        let explain_statement = client
-            .prepare_typed_cached(&explain.text, &explain.types())
-            .await?;
-        let explain_values = explain.values();
         let (begin, version, page, estimate) = futures::join!(
             client.batch_execute("BEGIN READ ONLY"),
             client.query_one(&context, &settings),
             client.query_one(&main, &values),
-            client.query_one(&explain_statement, &explain_values),
+            self.estimate(session, plan),
         );
         begin?;
         if version?.get::<_, i64>(4) != schema.version {
@@ -375,26 +373,88 @@ impl<'a> Rows<'a> {
             return Ok(Outcome::Stale);
         }
         let row = page?;
-        let plan_json: serde_json::Value = estimate?.get(0);
-        let estimated = plan_json[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(0.0) as i64;
-        let total = if estimated > ESTIMATE_THRESHOLD {
-            estimated
-        } else {
-            let count = statements::count(plan);
-            let count_statement = client
-                .prepare_typed_cached(&count.text, &count.types())
-                .await?;
-            client
-                .query_one(&count_statement, &count.values())
-                .await?
-                .get(0)
-        };
+        let total = self.estimated_total(session, plan, estimate?).await?;
         client.batch_execute("COMMIT").await?;
         Ok(Outcome::Done(Page {
             data: row.get(0),
             len: row.get(1),
             total,
         }))
+    }
+
+    /// A read of context-free tables only (see [`Relation::context_free`]): one
+    /// statement in its own implicit transaction, carrying the schema version, with
+    /// no BEGIN, tenant context or COMMIT — a quarter of the statements the server
+    /// would otherwise run for a primary-key read.
+    async fn run_context_free_read(
+        &self,
+        session: &Session,
+        schema: &SchemaCache,
+        plan: &ReadPlan,
+    ) -> Result<Outcome<Page>, tokio_postgres::Error> {
+        let client = session.client();
+        let statement = statements::read(plan, true);
+        let main = client
+            .prepare_typed_cached(&statement.text, &statement.types())
+            .await?;
+        let values = statement.values();
+        let (row, estimate) = if plan.count == plan::CountMode::Exact {
+            (client.query_one(&main, &values).await?, None)
+        } else {
+            let (row, estimate) = futures::join!(
+                client.query_one(&main, &values),
+                self.estimate(session, plan)
+            );
+            (row?, Some(estimate?))
+        };
+        if row.get::<_, i64>(3) != schema.version {
+            return Ok(Outcome::Stale);
+        }
+        let total = match estimate {
+            None => row.get::<_, Option<i64>>(2).unwrap_or(0),
+            Some(estimate) => self.estimated_total(session, plan, estimate).await?,
+        };
+        Ok(Outcome::Done(Page {
+            data: row.get(0),
+            len: row.get(1),
+            total,
+        }))
+    }
+
+    /// The planner's row estimate for the read's filter.
+    async fn estimate(
+        &self,
+        session: &Session,
+        plan: &ReadPlan,
+    ) -> Result<i64, tokio_postgres::Error> {
+        let client = session.client();
+        let explain = statements::estimate(plan);
+        let statement = client
+            .prepare_typed_cached(&explain.text, &explain.types())
+            .await?;
+        let plan_json: serde_json::Value = client
+            .query_one(&statement, &explain.values())
+            .await?
+            .get(0);
+        Ok(plan_json[0]["Plan"]["Plan Rows"].as_f64().unwrap_or(0.0) as i64)
+    }
+
+    /// The estimate when it is above [`ESTIMATE_THRESHOLD`], else the exact count.
+    async fn estimated_total(
+        &self,
+        session: &Session,
+        plan: &ReadPlan,
+        estimated: i64,
+    ) -> Result<i64, tokio_postgres::Error> {
+        if estimated > ESTIMATE_THRESHOLD {
+            return Ok(estimated);
+        }
+        let client = session.client();
+        let count = statements::count(plan);
+        let statement = client
+            .prepare_typed_cached(&count.text, &count.types())
+            .await?;
+        Ok(client.query_one(&statement, &count.values()).await?.get(0))
     }
 
     /// Runs a write statement: BEGIN, context and statement pipelined, then COMMIT
