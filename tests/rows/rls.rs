@@ -112,5 +112,9 @@ async fn reads_touching_policies_or_domains_still_carry_the_context() {
     assert_eq!(resp.status, 200, "{}", resp.body);
     assert_eq!(resp.body["data"], json!([]));
     let resp = alice.get(&f.path("notes", "owner=eq.mallory")).await;
-    assert_eq!(resp.status, 400, "the domain check sees alice: {}", resp.body);
+    assert_eq!(
+        resp.status, 400,
+        "the domain check sees alice: {}",
+        resp.body
+    );
 }
