@@ -36,13 +36,8 @@ impl ControlDb {
                  DELETE FROM replicas WHERE heartbeat_at < now() - interval '1 hour';",
             )
             .await?;
-        client
-            .execute(
-                "INSERT INTO replicas (id) VALUES ($1) ON CONFLICT (id) DO UPDATE SET heartbeat_at = now()",
-                &[&id],
-            )
-            .await?;
-        Ok(())
+        drop(client);
+        self.register_replica(id).await
     }
 
     /// Removes this replica at shutdown, so revocations stop waiting for it.

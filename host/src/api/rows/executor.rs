@@ -305,10 +305,12 @@ impl<'a> Rows<'a> {
                     plan::read::plan(schema, relation, query, count, single_key)
                 })
                 .await?;
-            let grants = self.grants(&plan.relations(), Action::Select).await?;
+            let relations = plan.relations();
+            let grants = self.grants(&relations, Action::Select).await?;
+            let context_free = relations.iter().all(|r| r.context_free);
             plan.apply_grants(&grants).map_err(authorizer_fault)?;
             let session = self.state.tenancy.session(self.workspace).await?;
-            match self.run_read(&session, &schema, &plan).await {
+            match self.run_read(&session, &schema, &plan, context_free).await {
                 Ok(Outcome::Done(page)) => {
                     session.release();
                     return Ok(page);
@@ -323,13 +325,16 @@ impl<'a> Rows<'a> {
         Err(ApiError::database_unavailable())
     }
 
+    /// Runs the read; `context_free` when every relation it touches is
+    /// [`Relation::context_free`].
     async fn run_read(
         &self,
         session: &Session,
         schema: &SchemaCache,
         plan: &ReadPlan,
+        context_free: bool,
     ) -> Result<Outcome<Page>, tokio_postgres::Error> {
-        if plan.relations().iter().all(|r| r.context_free) {
+        if context_free {
             return self.run_context_free_read(session, schema, plan).await;
         }
         let client = session.client();
