@@ -42,6 +42,9 @@ struct Args {
     /// Records for the NDJSON ingestion scenario.
     #[arg(long, default_value_t = 1_000_000)]
     records: usize,
+    /// Measure this `plinth` binary instead of building the workspace's (for A/B runs).
+    #[arg(long)]
+    plinth_binary: Option<std::path::PathBuf>,
 }
 
 /// One scenario: the Plinth request and the ceiling's SQL.
@@ -164,7 +167,8 @@ fn scenarios(ws: &str, vault_table: &str, sales_table: &str) -> Vec<Scenario> {
             path: format!("{rows}/events"),
             body: Some(format!("[{}]", batch.join(","))),
             idempotent: true,
-            prefer: None,
+            // COPY answers no rows either.
+            prefer: Some("return=minimal"),
             rows_per_request: 1000.0,
             ceiling: Ceiling::Copy,
             peer: None,
@@ -239,7 +243,10 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let wanted =
         |name: &str| args.only.is_empty() || args.only.iter().any(|o| o.eq_ignore_ascii_case(name));
-    let binary = server::build_release()?;
+    let binary = match &args.plinth_binary {
+        Some(path) => path.clone(),
+        None => server::build_release()?,
+    };
     let dir = tempfile::tempdir()?;
     std::fs::set_permissions(
         dir.path(),

@@ -63,6 +63,19 @@ async fn the_owner_authorizer_limits_writes_to_the_callers_rows() {
     assert_eq!(resp.code(), "denied_by_authorizer");
     let resp = alice
         .with_header("Idempotency-Key", &key())
+        .with_header("Prefer", "return=minimal")
+        .post(
+            &f.path("notes", ""),
+            json!({ "id": 4, "owner_id": "bob", "body": "forged" }),
+        )
+        .await;
+    assert_eq!(
+        resp.status, 403,
+        "rows left out of the response are still checked: {}",
+        resp.body
+    );
+    let resp = alice
+        .with_header("Idempotency-Key", &key())
         .post(
             &f.path("notes", ""),
             json!({ "id": 4, "owner_id": "alice", "body": "mine" }),

@@ -81,6 +81,26 @@ async fn a_batch_is_one_statement_all_or_nothing() {
 }
 
 #[tokio::test]
+async fn return_minimal_answers_the_count_and_still_writes_every_row() {
+    let f = Fixture::new("insert minimal").await;
+    let rows: Vec<_> = (400..450)
+        .map(|i| json!({ "id": i, "name": format!("P{i}"), "price": 2.5, "category": "minimal" }))
+        .collect();
+    let resp = f
+        .writer(&key())
+        .with_header("Prefer", "return=minimal")
+        .post(&f.path("products", ""), json!(rows))
+        .await;
+    assert_eq!(resp.status, 201, "{}", resp.body);
+    assert_eq!(resp.body, json!({ "inserted": 50 }));
+    assert_eq!(
+        f.ids("products", "category=eq.minimal&order=id&limit=100")
+            .await,
+        (400..450).collect::<Vec<i64>>()
+    );
+}
+
+#[tokio::test]
 async fn patch_and_delete_use_the_same_filters_and_report_counts() {
     let f = Fixture::new("patch delete").await;
     let resp = f

@@ -50,8 +50,9 @@ pub struct InsertPlan {
     pub row_count: usize,
     /// Upsert behaviour.
     pub conflict: Option<Conflict>,
-    /// What to return of the inserted rows.
-    pub returning: Shape,
+    /// What to return of the inserted rows; `None` when the response leaves them out
+    /// (they are still counted and checked).
+    pub returning: Option<Shape>,
     /// Conditions every inserted row must meet (the authorizer's).
     pub checks: Vec<Expr>,
 }
@@ -67,8 +68,9 @@ pub struct UpdatePlan {
     pub row_json: String,
     /// Which rows.
     pub filter: Vec<Expr>,
-    /// What to return of the updated rows.
-    pub returning: Shape,
+    /// What to return of the updated rows; `None` when the response leaves them out
+    /// (they are still counted and checked).
+    pub returning: Option<Shape>,
     /// Conditions every row must meet before and after (the authorizer's).
     pub checks: Vec<Expr>,
 }
@@ -80,8 +82,9 @@ pub struct DeletePlan {
     pub relation: Arc<Relation>,
     /// Which rows (the authorizer's conditions included).
     pub filter: Vec<Expr>,
-    /// What to return of the deleted rows.
-    pub returning: Shape,
+    /// What to return of the deleted rows; `None` when the response leaves them out
+    /// (they are still counted and checked).
+    pub returning: Option<Shape>,
 }
 
 #[derive(Deserialize)]
@@ -215,7 +218,7 @@ pub fn insert(
         row_count: rows.len(),
         rows_json,
         conflict,
-        returning: shape(schema, relation, query, &query.top)?,
+        returning: Some(shape(schema, relation, query, &query.top)?),
         checks: Vec::new(),
     })
 }
@@ -253,7 +256,7 @@ pub fn update(
         columns,
         row_json: body.to_owned(),
         filter,
-        returning: shape(schema, relation, query, &query.top)?,
+        returning: Some(shape(schema, relation, query, &query.top)?),
         checks: Vec::new(),
     })
 }
@@ -276,7 +279,7 @@ pub fn delete(
     Ok(DeletePlan {
         relation: relation.clone(),
         filter,
-        returning: shape(schema, relation, query, &query.top)?,
+        returning: Some(shape(schema, relation, query, &query.top)?),
     })
 }
 

@@ -269,9 +269,15 @@ impl Builder {
 
     /// The three result columns of a write: returned rows as JSON, their count, and
     /// how many of them break the authorizer's checks.
-    fn write_result(&mut self, returning: &Shape, checks: &[Expr]) -> String {
-        let alias = self.alias();
-        let list = self.shape(&alias, returning);
+    fn write_result(&mut self, returning: Option<&Shape>, checks: &[Expr]) -> String {
+        let rendered = match returning {
+            Some(shape) => {
+                let alias = self.alias();
+                let list = self.shape(&alias, shape);
+                format!("coalesce((SELECT json_agg(pgrst_x)::text FROM (SELECT {list} FROM pgrst_rows AS {alias}) AS pgrst_x), '[]')")
+            }
+            None => "'[]'::text".to_owned(),
+        };
         let violations = if checks.is_empty() {
             "0::bigint".to_owned()
         } else {
@@ -279,10 +285,7 @@ impl Builder {
             let all = self.expr(&check_alias, &Expr::All(checks.to_vec()));
             format!("(SELECT count(*) FROM pgrst_rows AS {check_alias} WHERE NOT coalesce({all}, false))")
         };
-        format!(
-            "SELECT coalesce((SELECT json_agg(pgrst_x)::text FROM (SELECT {list} FROM pgrst_rows AS {alias}) AS pgrst_x), '[]'),
-             (SELECT count(*) FROM pgrst_rows), {violations}"
-        )
+        format!("SELECT {rendered}, (SELECT count(*) FROM pgrst_rows), {violations}")
     }
 }
 
@@ -380,7 +383,7 @@ pub fn insert(plan: &InsertPlan) -> Statement {
             }
         }
     };
-    let result = b.write_result(&plan.returning, &plan.checks);
+    let result = b.write_result(plan.returning.as_ref(), &plan.checks);
     // No columns: every row takes every default (a zero-column SELECT).
     let target = if columns.is_empty() {
         String::new()
@@ -412,7 +415,7 @@ pub fn update(plan: &UpdatePlan) -> Statement {
         .iter()
         .map(|c| format!("pgrst_r.{}", quote_ident(c)))
         .collect();
-    let result = b.write_result(&plan.returning, &plan.checks);
+    let result = b.write_result(plan.returning.as_ref(), &plan.checks);
     Statement {
         text: format!(
             "WITH pgrst_rows AS (
@@ -432,7 +435,7 @@ pub fn delete(plan: &DeletePlan) -> Statement {
     let rel = relation_name(&plan.relation);
     let alias = b.alias();
     let where_clause = b.where_clause(&alias, &plan.filter, &Shape::default());
-    let result = b.write_result(&plan.returning, &[]);
+    let result = b.write_result(plan.returning.as_ref(), &[]);
     Statement {
         text: format!(
             "WITH pgrst_rows AS (DELETE FROM {rel} AS {alias}{where_clause} RETURNING {alias}.*)

@@ -563,13 +563,15 @@ impl<'a> Rows<'a> {
         Err(ApiError::database_unavailable())
     }
 
-    /// Inserts (or upserts) the body's rows.
+    /// Inserts (or upserts) the body's rows; with `represent`, [`Written::data`] holds
+    /// them as JSON (otherwise `[]`: PostgreSQL does not render what nobody reads).
     pub async fn insert(
         &self,
         table: &str,
         query: &Query,
         body: &str,
         resolution: Option<plan::write::ConflictAction>,
+        represent: bool,
     ) -> Result<Written, ApiError> {
         self.write(
             table,
@@ -577,13 +579,16 @@ impl<'a> Rows<'a> {
             |schema, relation| plan::write::insert(schema, relation, query, body, resolution),
             |plan: &mut InsertPlan, grants| {
                 plan.apply_grants(grants)?;
+                if !represent {
+                    plan.returning = None;
+                }
                 Ok(statements::insert(plan))
             },
         )
         .await
     }
 
-    /// Updates the selected rows.
+    /// Updates the selected rows (rendered as JSON with `represent`).
     pub async fn update(
         &self,
         table: &str,
@@ -591,6 +596,7 @@ impl<'a> Rows<'a> {
         body: &str,
         whole_table: bool,
         single_key: Option<&str>,
+        represent: bool,
     ) -> Result<Written, ApiError> {
         self.write(
             table,
@@ -600,19 +606,23 @@ impl<'a> Rows<'a> {
             },
             |plan: &mut UpdatePlan, grants| {
                 plan.apply_grants(grants)?;
+                if !represent {
+                    plan.returning = None;
+                }
                 Ok(statements::update(plan))
             },
         )
         .await
     }
 
-    /// Deletes the selected rows.
+    /// Deletes the selected rows (rendered as JSON with `represent`).
     pub async fn delete(
         &self,
         table: &str,
         query: &Query,
         whole_table: bool,
         single_key: Option<&str>,
+        represent: bool,
     ) -> Result<Written, ApiError> {
         self.write(
             table,
@@ -622,6 +632,9 @@ impl<'a> Rows<'a> {
             },
             |plan: &mut DeletePlan, grants| {
                 plan.apply_grants(grants)?;
+                if !represent {
+                    plan.returning = None;
+                }
                 Ok(statements::delete(plan))
             },
         )

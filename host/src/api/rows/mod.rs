@@ -177,7 +177,13 @@ async fn insert(
         body.as_bytes(),
         || async {
             let written = Rows::new(&state, &call.workspace, &principal)
-                .insert(&table, &call.query, &body, prefer.resolution)
+                .insert(
+                    &table,
+                    &call.query,
+                    &body,
+                    prefer.resolution,
+                    prefer.representation != Some(false),
+                )
                 .await?;
             let body = if prefer.representation == Some(false) {
                 format!("{{\"inserted\":{}}}", written.count)
@@ -242,6 +248,7 @@ async fn update_rows(
                     &body,
                     prefer.whole_table,
                     key.as_deref(),
+                    key.is_some() || prefer.representation == Some(true),
                 )
                 .await?;
             let body = match &key {
@@ -306,7 +313,13 @@ async fn remove_rows(
         &[],
         || async {
             let written = Rows::new(&state, &call.workspace, &principal)
-                .delete(&table, &call.query, prefer.whole_table, key.as_deref())
+                .delete(
+                    &table,
+                    &call.query,
+                    prefer.whole_table,
+                    key.as_deref(),
+                    prefer.representation == Some(true),
+                )
                 .await?;
             if let Some(k) = &key {
                 if written.count == 0 {
