@@ -2,6 +2,7 @@
 //! tables and rows created by the workspace's runtime role.
 
 mod authorizer;
+mod concurrency;
 mod embedding;
 mod errors;
 mod idempotency;
@@ -33,7 +34,12 @@ pub struct Fixture {
 impl Fixture {
     /// A fresh workspace with the fixture.
     pub async fn new(name: &str) -> Self {
-        let ws = Workspace::provisioned(support::shared(), name).await;
+        Self::on(support::shared(), name).await
+    }
+
+    /// A fresh workspace with the fixture on `server`.
+    pub async fn on(server: &support::Plinth, name: &str) -> Self {
+        let ws = Workspace::provisioned(server, name).await;
         let db = support::try_connect(&ws.reveal("runtime", false).await)
             .await
             .unwrap();

@@ -2,6 +2,7 @@
 //! function that runs tenant work in a transaction with the tenant context set.
 
 mod directory;
+mod lane;
 pub mod names;
 mod pools;
 pub mod provision;
@@ -12,6 +13,7 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 pub use directory::Directory;
+pub use lane::Shared;
 pub use pools::{PoolKind, PoolTarget, TenantPools};
 pub use transaction::{Access, Session, TenantContext, SET_CONTEXT_WITH_VERSION};
 
@@ -140,6 +142,17 @@ impl Tenancy {
             .pools
             .pool(workspace.id, kind, PoolTarget { database, login })
             .await?)
+    }
+
+    /// A shared connection of the workspace's API pool, for one statement that needs
+    /// no session state; `None` when the lane is busy or the pool too small, and the
+    /// caller takes a [`Session`] instead.
+    pub async fn shared(&self, workspace: &Workspace) -> Result<Option<Shared>, TenantError> {
+        let pool = self.pool(workspace, PoolKind::Api).await?;
+        let Some(lane) = self.pools.lane(workspace.id, &pool).await else {
+            return Ok(None);
+        };
+        Ok(lane.acquire().await?)
     }
 
     /// A role's name and clear password, from the control database.

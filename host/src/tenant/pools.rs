@@ -12,6 +12,7 @@ use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+use super::lane::{Lane, MIN_POOL_FOR_LANE};
 use crate::cluster::Cluster;
 use crate::config::PoolSettings;
 
@@ -44,6 +45,7 @@ pub struct PoolTarget {
 #[derive(Clone)]
 pub struct TenantPools {
     pools: Cache<(Uuid, PoolKind), Pool>,
+    lanes: Cache<Uuid, Arc<Lane>>,
     permits: Arc<Semaphore>,
     trim: Arc<Notify>,
     cluster: Cluster,
@@ -59,6 +61,7 @@ impl TenantPools {
             .build();
         let this = Self {
             pools,
+            lanes: Cache::builder().time_to_idle(settings.idle).build(),
             permits: Arc::new(Semaphore::new(settings.max_server_connections)),
             trim: Arc::new(Notify::new()),
             cluster,
@@ -91,8 +94,28 @@ impl TenantPools {
         self.pools.get(&(workspace, kind)).await
     }
 
+    /// The shared lane of `workspace` over its API `pool`; `None` when the pool is
+    /// too small to lend connections to one.
+    pub async fn lane(&self, workspace: Uuid, pool: &Pool) -> Option<Arc<Lane>> {
+        if pool.status().max_size < MIN_POOL_FOR_LANE {
+            return None;
+        }
+        let lane = self
+            .lanes
+            .get_with(workspace, async { Arc::new(Lane::new(pool.clone())) })
+            .await;
+        if !lane.is_closed() {
+            return Some(lane);
+        }
+        // Its pool was evicted (a password rotation): start over on the current one.
+        let fresh = Arc::new(Lane::new(pool.clone()));
+        self.lanes.insert(workspace, fresh.clone()).await;
+        Some(fresh)
+    }
+
     /// Closes and forgets a workspace's pools (after a password rotation or a drop).
     pub async fn evict(&self, workspace: Uuid) {
+        self.lanes.remove(&workspace).await;
         for kind in [PoolKind::Api, PoolKind::Admin, PoolKind::Vault] {
             if let Some(pool) = self.pools.remove(&(workspace, kind)).await {
                 pool.close();
@@ -102,6 +125,7 @@ impl TenantPools {
 
     /// Closes every pool (shutdown).
     pub fn close_all(&self) {
+        self.lanes.invalidate_all();
         for (_, pool) in self.pools.iter() {
             pool.close();
         }
@@ -185,6 +209,12 @@ impl TenantPools {
             } else {
                 self.settings.idle
             };
+            if pressed {
+                // Lanes hold their connections checked out: give them back so the
+                // idle ones can close (a busy workspace opens its lane again).
+                self.lanes.invalidate_all();
+            }
+            self.lanes.run_pending_tasks().await;
             for (_, pool) in self.pools.iter() {
                 pool.retain(|_, metrics| metrics.last_used() < idle);
             }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
+use deadpool_postgres::ClientWrapper;
 use tokio_postgres::error::SqlState;
 
 use crate::api::AppState;
@@ -309,16 +310,39 @@ impl<'a> Rows<'a> {
             let grants = self.grants(&relations, Action::Select).await?;
             let context_free = relations.iter().all(|r| r.context_free);
             plan.apply_grants(&grants).map_err(authorizer_fault)?;
-            let session = self.state.tenancy.session(self.workspace).await?;
-            match self.run_read(&session, &schema, &plan, context_free).await {
+            let shared = if context_free {
+                self.state.tenancy.shared(self.workspace).await?
+            } else {
+                None
+            };
+            let (outcome, session) = match &shared {
+                Some(shared) => (
+                    self.run_context_free_read(shared.client(), &schema, &plan)
+                        .await,
+                    None,
+                ),
+                None => {
+                    let session = self.state.tenancy.session(self.workspace).await?;
+                    let outcome = self.run_read(&session, &schema, &plan, context_free).await;
+                    (outcome, Some(session))
+                }
+            };
+            match outcome {
                 Ok(Outcome::Done(page)) => {
-                    session.release();
+                    if let Some(session) = session {
+                        session.release();
+                    }
                     return Ok(page);
                 }
                 Ok(Outcome::Stale) => {}
                 Err(e) if attempt < 2 && is_stale_schema(&e) => {}
                 Err(e) => return Err(ApiError::from_db(e)),
             }
+            drop(shared);
+            let session = match session {
+                Some(session) => session,
+                None => self.state.tenancy.session(self.workspace).await?,
+            };
             schema = self.reload(&session).await?;
             session.release();
         }
@@ -334,10 +358,10 @@ impl<'a> Rows<'a> {
         plan: &ReadPlan,
         context_free: bool,
     ) -> Result<Outcome<Page>, tokio_postgres::Error> {
-        if context_free {
-            return self.run_context_free_read(session, schema, plan).await;
-        }
         let client = session.client();
+        if context_free {
+            return self.run_context_free_read(client, schema, plan).await;
+        }
         let statement = statements::read(plan, false);
         let context = client.prepare_cached(SET_CONTEXT_WITH_VERSION).await?;
         let main = client
@@ -370,7 +394,7 @@ impl<'a> Rows<'a> {
             client.batch_execute("BEGIN READ ONLY"),
             client.query_one(&context, &settings),
             client.query_one(&main, &values),
-            self.estimate(session, plan),
+            self.estimate(client, plan),
         );
         begin?;
         if version?.get::<_, i64>(4) != schema.version {
@@ -378,7 +402,7 @@ impl<'a> Rows<'a> {
             return Ok(Outcome::Stale);
         }
         let row = page?;
-        let total = self.estimated_total(session, plan, estimate?).await?;
+        let total = self.estimated_total(client, plan, estimate?).await?;
         client.batch_execute("COMMIT").await?;
         Ok(Outcome::Done(Page {
             data: row.get(0),
@@ -390,14 +414,14 @@ impl<'a> Rows<'a> {
     /// A read of context-free tables only (see [`Relation::context_free`]): one
     /// statement in its own implicit transaction, carrying the schema version, with
     /// no BEGIN, tenant context or COMMIT — a quarter of the statements the server
-    /// would otherwise run for a primary-key read.
+    /// would otherwise run for a primary-key read. `client` may be a shared lane
+    /// connection: nothing here leaves state on it.
     async fn run_context_free_read(
         &self,
-        session: &Session,
+        client: &ClientWrapper,
         schema: &SchemaCache,
         plan: &ReadPlan,
     ) -> Result<Outcome<Page>, tokio_postgres::Error> {
-        let client = session.client();
         let statement = statements::read(plan, true);
         let main = client
             .prepare_typed_cached(&statement.text, &statement.types())
@@ -408,7 +432,7 @@ impl<'a> Rows<'a> {
         } else {
             let (row, estimate) = futures::join!(
                 client.query_one(&main, &values),
-                self.estimate(session, plan)
+                self.estimate(client, plan)
             );
             (row?, Some(estimate?))
         };
@@ -417,7 +441,7 @@ impl<'a> Rows<'a> {
         }
         let total = match estimate {
             None => row.get::<_, Option<i64>>(2).unwrap_or(0),
-            Some(estimate) => self.estimated_total(session, plan, estimate).await?,
+            Some(estimate) => self.estimated_total(client, plan, estimate).await?,
         };
         Ok(Outcome::Done(Page {
             data: row.get(0),
@@ -429,10 +453,9 @@ impl<'a> Rows<'a> {
     /// The planner's row estimate for the read's filter.
     async fn estimate(
         &self,
-        session: &Session,
+        client: &ClientWrapper,
         plan: &ReadPlan,
     ) -> Result<i64, tokio_postgres::Error> {
-        let client = session.client();
         let explain = statements::estimate(plan);
         let statement = client
             .prepare_typed_cached(&explain.text, &explain.types())
@@ -447,14 +470,13 @@ impl<'a> Rows<'a> {
     /// The estimate when it is above [`ESTIMATE_THRESHOLD`], else the exact count.
     async fn estimated_total(
         &self,
-        session: &Session,
+        client: &ClientWrapper,
         plan: &ReadPlan,
         estimated: i64,
     ) -> Result<i64, tokio_postgres::Error> {
         if estimated > ESTIMATE_THRESHOLD {
             return Ok(estimated);
         }
-        let client = session.client();
         let count = statements::count(plan);
         let statement = client
             .prepare_typed_cached(&count.text, &count.types())

@@ -1,0 +1,142 @@
+//! A workspace's shared lane: a few API-role connections that many requests use at
+//! once, for statements that need no session state (reads of context-free tables,
+//! each its own implicit transaction, with no tenant context and no `BEGIN`).
+//!
+//! tokio-postgres pipelines concurrent queries on one connection, each with its own
+//! `Sync`, so an error stays with its query. Under load the server finds the next
+//! statement already waiting and the host writes many in one system call: fewer
+//! round trips and wakeups than one connection per request. A connection that
+//! already has [`LANE_DEPTH`] statements in flight takes no more, so one slow
+//! statement delays at most that many; beyond that, requests take an exclusive
+//! session from the pool as before.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use deadpool_postgres::{ClientWrapper, Object, Pool, PoolError};
+
+/// Connections of a lane.
+pub const LANE_CONNECTIONS: usize = 2;
+/// Statements in flight on one lane connection before requests go to the pool.
+pub const LANE_DEPTH: usize = 16;
+/// The smallest pool that gives connections to a lane (a lane takes
+/// [`LANE_CONNECTIONS`] of them for as long as it lives).
+pub const MIN_POOL_FOR_LANE: usize = 4 * LANE_CONNECTIONS;
+
+/// The shared connections of one workspace's API pool.
+pub struct Lane {
+    pool: Pool,
+    slots: Vec<Slot>,
+}
+
+#[derive(Default)]
+struct Slot {
+    client: Mutex<Option<Arc<Object>>>,
+    in_flight: AtomicUsize,
+}
+
+/// A shared connection, held for one statement or a few; it counts as in flight
+/// until dropped.
+pub struct Shared {
+    client: Arc<Object>,
+    lane: Arc<Lane>,
+    slot: usize,
+}
+
+impl Shared {
+    /// The connection. Never open a transaction or change a setting on it.
+    pub fn client(&self) -> &ClientWrapper {
+        &self.client
+    }
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        self.lane.slots[self.slot]
+            .in_flight
+            .fetch_sub(1, Ordering::AcqRel);
+    }
+}
+
+impl Lane {
+    /// A lane over `pool`'s connections.
+    pub fn new(pool: Pool) -> Self {
+        Self {
+            pool,
+            slots: (0..LANE_CONNECTIONS).map(|_| Slot::default()).collect(),
+        }
+    }
+
+    /// Whether its pool was closed (the workspace's pools were evicted).
+    pub fn is_closed(&self) -> bool {
+        self.pool.is_closed()
+    }
+
+    /// The least busy connection, opened on first use; `Ok(None)` when every one has
+    /// [`LANE_DEPTH`] statements in flight.
+    pub async fn acquire(self: &Arc<Self>) -> Result<Option<Shared>, PoolError> {
+        let Some((index, slot)) = self
+            .slots
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, slot)| slot.in_flight.load(Ordering::Acquire))
+        else {
+            return Ok(None);
+        };
+        if slot.in_flight.fetch_add(1, Ordering::AcqRel) >= LANE_DEPTH {
+            slot.in_flight.fetch_sub(1, Ordering::AcqRel);
+            return Ok(None);
+        }
+        // From here the count is ours: `Shared` gives it back, or this does on error.
+        let guard = InFlight(slot);
+        let client = match self.open_client(slot) {
+            Some(client) => client,
+            None => {
+                let opened = Arc::new(self.pool.get().await?);
+                let mut current = lock(slot);
+                match current.as_ref().filter(|c| !c.is_closed()) {
+                    // Another request opened it meanwhile: ours goes back to the pool.
+                    Some(existing) => existing.clone(),
+                    None => {
+                        *current = Some(opened.clone());
+                        opened
+                    }
+                }
+            }
+        };
+        std::mem::forget(guard);
+        Ok(Some(Shared {
+            client,
+            lane: self.clone(),
+            slot: index,
+        }))
+    }
+
+    fn open_client(&self, slot: &Slot) -> Option<Arc<Object>> {
+        let mut current = lock(slot);
+        match current.as_ref() {
+            Some(client) if !client.is_closed() => Some(client.clone()),
+            Some(_) => {
+                // The server closed it: forget it; the next request opens another.
+                *current = None;
+                None
+            }
+            None => None,
+        }
+    }
+}
+
+fn lock(slot: &Slot) -> std::sync::MutexGuard<'_, Option<Arc<Object>>> {
+    slot.client
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Gives an in-flight count back unless forgotten.
+struct InFlight<'a>(&'a Slot);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+    }
+}

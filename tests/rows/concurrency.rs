@@ -1,0 +1,80 @@
+//! Concurrent reads: reads of plain tables share a few pipelined connections (the
+//! workspace's lane), so each answer must still belong to its own request, and an
+//! error must stay with the request that caused it.
+
+use super::Fixture;
+use crate::support;
+
+#[tokio::test]
+async fn concurrent_reads_each_get_their_own_answer_and_errors_stay_their_own() {
+    let f = Fixture::new("concurrent reads").await;
+    let mut requests = Vec::new();
+    for i in 0..96 {
+        let api = f.api.clone();
+        let (query, expected): (String, Option<i64>) = match i % 3 {
+            0 | 1 => {
+                let id = 1 + i % 6;
+                (format!("select=id,name&id=eq.{id}"), Some(id))
+            }
+            // A value PostgreSQL rejects, in the middle of the pipeline.
+            _ => ("select=id&price=gt.not-a-number".to_owned(), None),
+        };
+        let path = f.path("products", &query);
+        requests.push(tokio::spawn(
+            async move { (expected, api.get(&path).await) },
+        ));
+    }
+    for request in requests {
+        let (expected, resp) = request.await.expect("the request task");
+        match expected {
+            Some(id) => {
+                assert_eq!(resp.status, 200, "{}", resp.body);
+                assert_eq!(resp.body["data"].as_array().map(Vec::len), Some(1));
+                assert_eq!(resp.body["data"][0]["id"], id, "{}", resp.body);
+                assert_eq!(resp.body["pagination"]["total"], 1);
+            }
+            None => {
+                assert_eq!(resp.status, 400, "{}", resp.body);
+                assert_eq!(resp.code(), "invalid_value");
+            }
+        }
+    }
+    // And the connections are fine afterwards.
+    assert_eq!(f.ids("products", "order=id").await, vec![1, 2, 3, 4, 5, 6]);
+}
+
+#[tokio::test]
+async fn lanes_give_their_connections_back_when_the_server_ceiling_is_reached() {
+    // Eight server connections for all workspaces together, and ten workspaces that
+    // each read: every read opens its workspace's lane, which keeps a connection
+    // checked out, so the ninth workspace finds the ceiling taken by lanes. They
+    // must let go of it rather than leave that read waiting until it times out.
+    let server = support::Plinth::start(support::ServerOptions {
+        database_url: Some(support::shared_cluster().url()),
+        env: vec![
+            ("PLINTH_MAX_SERVER_CONNECTIONS".into(), "8".into()),
+            ("PLINTH_WORKSPACE_POOL_SIZE".into(), "8".into()),
+            ("PLINTH_POOL_CHECKOUT_TIMEOUT_MS".into(), "20000".into()),
+        ],
+        ..Default::default()
+    });
+    let mut fixtures = Vec::new();
+    for i in 0..10 {
+        fixtures.push(Fixture::on(&server, &format!("lane ceiling {i}")).await);
+    }
+    for round in 0..2 {
+        for f in &fixtures {
+            let started = std::time::Instant::now();
+            assert_eq!(
+                f.ids("products", "id=lt.3&order=id").await,
+                vec![1, 2],
+                "round {round}"
+            );
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "a read waited {:?} for a server connection",
+                started.elapsed()
+            );
+        }
+    }
+}
