@@ -39,22 +39,13 @@ struct Slot {
 /// until dropped.
 pub struct Shared {
     client: Arc<Object>,
-    lane: Arc<Lane>,
-    slot: usize,
+    _in_flight: InFlight,
 }
 
 impl Shared {
     /// The connection. Never open a transaction or change a setting on it.
     pub fn client(&self) -> &ClientWrapper {
         &self.client
-    }
-}
-
-impl Drop for Shared {
-    fn drop(&mut self) {
-        self.lane.slots[self.slot]
-            .in_flight
-            .fetch_sub(1, Ordering::AcqRel);
     }
 }
 
@@ -87,8 +78,11 @@ impl Lane {
             slot.in_flight.fetch_sub(1, Ordering::AcqRel);
             return Ok(None);
         }
-        // From here the count is ours: `Shared` gives it back, or this does on error.
-        let guard = InFlight(slot);
+        // From here the count is ours: `Shared` gives it back, or the guard on error.
+        let in_flight = InFlight {
+            lane: self.clone(),
+            slot: index,
+        };
         let client = match self.open_client(slot) {
             Some(client) => client,
             None => {
@@ -104,11 +98,9 @@ impl Lane {
                 }
             }
         };
-        std::mem::forget(guard);
         Ok(Some(Shared {
             client,
-            lane: self.clone(),
-            slot: index,
+            _in_flight: in_flight,
         }))
     }
 
@@ -132,11 +124,16 @@ fn lock(slot: &Slot) -> std::sync::MutexGuard<'_, Option<Arc<Object>>> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Gives an in-flight count back unless forgotten.
-struct InFlight<'a>(&'a Slot);
+/// One statement's place on a lane connection, given back when dropped.
+struct InFlight {
+    lane: Arc<Lane>,
+    slot: usize,
+}
 
-impl Drop for InFlight<'_> {
+impl Drop for InFlight {
     fn drop(&mut self) {
-        self.0.in_flight.fetch_sub(1, Ordering::AcqRel);
+        self.lane.slots[self.slot]
+            .in_flight
+            .fetch_sub(1, Ordering::AcqRel);
     }
 }
