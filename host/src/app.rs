@@ -127,7 +127,7 @@ async fn start_services(
     let pools = TenantPools::new(cluster.clone(), settings.pools.clone());
     let plugins = PluginRuntime::new(
         &settings.plugins,
-        Some(settings.data_dir.join("plugins")),
+        Some(settings.plugin_cache_dir.clone()),
         Some(control.clone()),
         Some(&invalidations),
     )

@@ -44,6 +44,10 @@ pub struct ServeArgs {
     /// [default: ./.plinth].
     #[arg(long, env = "PLINTH_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Directory of compiled plugin artifacts, which replicas and restarts may share
+    /// [default: DATA_DIR/plugins].
+    #[arg(long, env = "PLINTH_PLUGIN_CACHE_DIR")]
+    pub plugin_cache_dir: Option<PathBuf>,
     /// An existing PostgreSQL cluster (a superuser, or a role with CREATEDB and
     /// CREATEROLE) instead of the embedded one.
     #[arg(long, env = "PLINTH_DATABASE_URL", hide_env_values = true)]

@@ -136,6 +136,11 @@ async fn a_restarted_server_loads_compiled_plugins_without_compiling() {
     let data_dir = support::temp_dir("plugin-restart").join("data");
     let options = ServerOptions {
         database_url: Some(support::shared_cluster().url()),
+        // Its own cache (the default place, in the data directory), not the run's.
+        env: vec![(
+            "PLINTH_PLUGIN_CACHE_DIR".into(),
+            data_dir.join("plugins").display().to_string(),
+        )],
         data_dir: Some(data_dir),
         ..Default::default()
     };

@@ -43,12 +43,7 @@ pub async fn runtime(
     settings: &PluginSettings,
     cache_dir: Option<std::path::PathBuf>,
 ) -> Arc<PluginRuntime> {
-    static SHARED: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
-    let dir = cache_dir.unwrap_or_else(|| {
-        SHARED
-            .get_or_init(|| crate::support::temp_dir("plugin-cache-shared"))
-            .clone()
-    });
+    let dir = cache_dir.unwrap_or_else(|| crate::support::plugin_cache_dir().clone());
     PluginRuntime::new(settings, Some(dir), None, None)
         .await
         .expect("the plugin runtime starts")

@@ -60,6 +60,15 @@ fn base_dir() -> &'static PathBuf {
     })
 }
 
+/// The compiled-plugin cache every server and in-process runtime of this run shares
+/// (unless a test gives its own), so the built-ins are compiled once per run rather
+/// than once per server: compiling them costs seconds of CPU that would otherwise
+/// starve the tests running beside it.
+pub fn plugin_cache_dir() -> &'static PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| temp_dir("plugin-cache-shared"))
+}
+
 /// A PostgreSQL cluster shared by the tests of this run that do not need their own.
 pub fn shared_cluster() -> &'static TestPostgres {
     static CLUSTER: OnceLock<TestPostgres> = OnceLock::new();

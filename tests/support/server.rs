@@ -45,8 +45,22 @@ impl Plinth {
         Self::try_start(options).unwrap_or_else(|log| panic!("plinth did not start:\n{log}"))
     }
 
-    /// Starts a server; `Err` holds its stderr when it exits or stalls.
+    /// Starts a server; `Err` holds its stderr when it exits or stalls. The first
+    /// server of the run to come up fills the shared plugin cache while the others
+    /// wait for it, so that they load the built-ins instead of compiling them too.
     pub fn try_start(options: ServerOptions) -> Result<Self, String> {
+        static CACHE_WARM: Mutex<bool> = Mutex::new(false);
+        let mut warm = CACHE_WARM.lock().unwrap_or_else(|p| p.into_inner());
+        if *warm {
+            drop(warm);
+            return Self::spawn(options);
+        }
+        let started = Self::spawn(options);
+        *warm = started.is_ok();
+        started
+    }
+
+    fn spawn(options: ServerOptions) -> Result<Self, String> {
         let data_dir = options
             .data_dir
             .clone()
@@ -66,6 +80,7 @@ impl Plinth {
             .args(&options.args)
             .env("PLINTH_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("PLINTH_LOG", "info,plinth=debug")
+            .env("PLINTH_PLUGIN_CACHE_DIR", super::plugin_cache_dir())
             .env_remove("PLINTH_DATABASE_URL")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -17,6 +17,8 @@ pub struct FileConfig {
     pub listen: Option<String>,
     /// `PLINTH_DATA_DIR`.
     pub data_dir: Option<PathBuf>,
+    /// `PLINTH_PLUGIN_CACHE_DIR`.
+    pub plugin_cache_dir: Option<PathBuf>,
     /// `PLINTH_DATABASE_URL`.
     pub database_url: Option<String>,
     /// `PLINTH_ADMIN_TOKEN`.
@@ -124,7 +126,8 @@ pub struct PluginsSection {
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PluginLimitsSection {
-    /// Wall-clock deadline of one call, in milliseconds.
+    /// Time the guest may run in one call, in milliseconds (time spent waiting is
+    /// not counted; the call's wall-clock ceiling is 20 times this, at least 1 s).
     pub deadline_ms: Option<u64>,
     /// Linear-memory ceiling of one instance, in bytes.
     pub memory_bytes: Option<usize>,

@@ -116,7 +116,10 @@ pub struct PoolSettings {
 /// Sandbox limits of one plugin kind.
 #[derive(Debug, Clone, Copy)]
 pub struct PluginLimits {
-    /// Wall-clock deadline of one call.
+    /// Time the guest may run in one call; time it spends waiting (for a worker
+    /// thread, or on its engine) is not counted, and a wall-clock ceiling of
+    /// [`crate::plugins::clock::WALL_CEILING_FACTOR`] times this (at least 1 s)
+    /// bounds the call as a whole.
     pub deadline: Duration,
     /// Linear-memory ceiling of one instance.
     pub memory_bytes: usize,
@@ -144,6 +147,8 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// Data directory.
     pub data_dir: PathBuf,
+    /// Compiled plugin artifacts (by default `plugins/` in the data directory).
+    pub plugin_cache_dir: PathBuf,
     /// External cluster; `None` runs the embedded PostgreSQL.
     pub database_url: Option<String>,
     /// Admin token given by the operator (else generated).
@@ -192,6 +197,11 @@ impl Settings {
             file.data_dir,
             PathBuf::from(DEFAULT_DATA_DIR),
         );
+        let plugin_cache_dir = args
+            .plugin_cache_dir
+            .clone()
+            .or(file.plugin_cache_dir)
+            .unwrap_or_else(|| data_dir.join("plugins"));
         let database_url = non_empty(args.database_url.clone().or(file.database_url));
         let admin_token = non_empty(args.admin_token.clone().or(file.admin_token));
         if let Some(token) = &admin_token {
@@ -293,13 +303,16 @@ impl Settings {
         }
         let plugins = PluginSettings {
             filter: plugin_limits(file.plugins.filter, 50, 16 << 20, 64)?,
-            validation: plugin_limits(file.plugins.validation, 200, 64 << 20, 32)?,
+            // A fresh instance compiles the schema on its first call (~20 ms idle); a
+            // wall-clock deadline must leave room for a loaded machine.
+            validation: plugin_limits(file.plugins.validation, 1000, 64 << 20, 32)?,
             authorizer: plugin_limits(file.plugins.authorizer, 50, 16 << 20, 64)?,
             vault: plugin_limits(file.plugins.vault, 30_000, 64 << 20, 32)?,
         };
         Ok(Self {
             listen,
             data_dir,
+            plugin_cache_dir,
             database_url,
             admin_token,
             secret_key_file: args.secret_key_file.clone().or(file.secret_key_file),

@@ -166,17 +166,61 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     std::fs::rename(tmp, path)
 }
 
+/// The directory's MAC key, created on first use. Several processes may share one
+/// cache directory and start together: the key is written to a private file and
+/// linked into place, so exactly one key wins and every process reads that one.
 fn load_or_create_key(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::os::unix::fs::PermissionsExt;
     if let Ok(existing) = std::fs::read(path) {
         if existing.len() == 32 {
             return Ok(existing);
         }
+        // A key file of the wrong size is not ours to trust: replace it.
+        std::fs::remove_file(path)?;
     }
     use rand::RngCore;
     let mut key = vec![0u8; 32];
     rand::rng().fill_bytes(&mut key);
-    write_atomically(path, &key)?;
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))?;
-    Ok(key)
+    let tmp = path.with_extension(format!(
+        "tmp{}-{:016x}",
+        std::process::id(),
+        rand::rng().next_u64()
+    ));
+    std::fs::write(&tmp, &key)?;
+    std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))?;
+    let linked = std::fs::hard_link(&tmp, path);
+    std::fs::remove_file(&tmp)?;
+    match linked {
+        Ok(()) => Ok(key),
+        Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
+            let winner = std::fs::read(path)?;
+            if winner.len() == 32 {
+                Ok(winner)
+            } else {
+                Err(std::io::Error::other("the artifact key file is malformed"))
+            }
+        }
+        Err(error) => Err(error),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn processes_starting_together_agree_on_one_artifact_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("artifact-key");
+        let keys: Vec<Vec<u8>> = std::thread::scope(|scope| {
+            let racers: Vec<_> = (0..8)
+                .map(|_| scope.spawn(|| load_or_create_key(&path).unwrap()))
+                .collect();
+            racers.into_iter().map(|r| r.join().unwrap()).collect()
+        });
+        assert!(keys.iter().all(|k| k.len() == 32 && *k == keys[0]));
+        assert_eq!(std::fs::read(&path).unwrap(), keys[0]);
+        let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
+        assert_eq!(leftovers, 1, "no temporary key files are left behind");
+    }
 }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore};
 use uuid::Uuid;
 use wasmtime::component::Instance;
 use wasmtime::Store;
@@ -68,6 +68,9 @@ impl Warm {
 pub struct InstancePool {
     permits: Arc<Semaphore>,
     idle: Mutex<HashMap<WarmKey, Vec<(Warm, Instant)>>>,
+    /// Woken whenever an instance is parked idle: a waiter for another key may now
+    /// evict it (idle instances keep their permits, so no permit is freed by that).
+    parked: Notify,
 }
 
 /// What [`InstancePool::checkout`] found.
@@ -84,27 +87,43 @@ impl InstancePool {
         Self {
             permits: Arc::new(Semaphore::new(max_instances as usize)),
             idle: Mutex::new(HashMap::new()),
+            parked: Notify::new(),
         }
     }
 
     /// A warm instance for `key`, or a permit to create one (waiting up to `wait`).
+    ///
+    /// A permit is freed when an instance is dropped; an instance that finishes its
+    /// call is parked idle and keeps its permit. So a waiter wakes on either, and on
+    /// a park it evicts that idle instance (when it is not one of its own) and takes
+    /// the permit — otherwise callers of new keys would starve behind parked ones.
     pub async fn checkout(&self, key: WarmKey, wait: Duration) -> Option<Checkout> {
-        if let Some(warm) = self.take_idle(key) {
-            return Some(Checkout::Warm(Box::new(warm)));
-        }
-        if let Ok(permit) = self.permits.clone().try_acquire_owned() {
-            return Some(Checkout::Permit(permit));
-        }
-        if self.evict_one() {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            let parked = self.parked.notified();
+            tokio::pin!(parked);
+            parked.as_mut().enable();
+            if let Some(warm) = self.take_idle(key) {
+                return Some(Checkout::Warm(Box::new(warm)));
+            }
             if let Ok(permit) = self.permits.clone().try_acquire_owned() {
                 return Some(Checkout::Permit(permit));
             }
+            if self.evict_one() {
+                if let Ok(permit) = self.permits.clone().try_acquire_owned() {
+                    return Some(Checkout::Permit(permit));
+                }
+                // Another caller took the freed permit first: look again.
+                continue;
+            }
+            tokio::select! {
+                permit = self.permits.clone().acquire_owned() => {
+                    return permit.ok().map(Checkout::Permit);
+                }
+                () = &mut parked => {}
+                () = tokio::time::sleep_until(deadline) => return None,
+            }
         }
-        tokio::time::timeout(wait, self.permits.clone().acquire_owned())
-            .await
-            .ok()
-            .and_then(Result::ok)
-            .map(Checkout::Permit)
     }
 
     /// Returns an instance after a successful call.
@@ -119,6 +138,8 @@ impl InstancePool {
         let slot = idle.entry(key).or_default();
         if slot.len() < MAX_IDLE_PER_KEY {
             slot.push((warm, Instant::now()));
+            drop(idle);
+            self.parked.notify_waiters();
         }
     }
 

@@ -1,10 +1,11 @@
 //! Plugins: sandboxed WebAssembly components loaded against the WIT worlds in
 //! `wit/`. The runtime owns one `Engine`, compiles each component once (cached in
 //! memory and on disk), keeps warm instances of the stateless worlds per workspace,
-//! and runs every call under a deadline and a memory ceiling. A misbehaving plugin
+//! and runs every call under a run-time budget and a memory ceiling. A misbehaving plugin
 //! costs its own request a clear error, never the server.
 //!
 //! - [`runtime`]: the engine, the epoch ticker and the per-call machinery;
+//! - [`clock`]: a call's run-time budget (time the guest runs, not time it waits);
 //! - [`cache`]: compiled components, in memory and as verified artifacts on disk;
 //! - [`instances`]: warm instances under a per-kind ceiling;
 //! - [`state`]: what each store holds (WASI with nothing granted, limits, deadline);
@@ -15,6 +16,7 @@ pub mod authorizer;
 mod bindings;
 pub mod builtin;
 pub mod cache;
+pub mod clock;
 mod error;
 pub mod filter;
 pub mod instances;

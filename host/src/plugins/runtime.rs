@@ -1,14 +1,15 @@
 //! The plugin runtime: one `Engine` (component model, pooling allocator, epoch
 //! interruption driven by a ticker thread), the linker that grants WASI with nothing
 //! in it, and the call path every world goes through — check out a warm instance (or
-//! instantiate one under the kind's permit), arm the deadline, call, and either
+//! instantiate one under the kind's permit), arm the run budget, call (metered, so
+//! only time the guest runs counts against it), and either
 //! return the instance or drop it and say what the guest did.
 
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use uuid::Uuid;
 use wasmtime::component::Linker;
@@ -17,6 +18,7 @@ use wasmtime::{
 };
 
 use super::cache::{CacheCounters, CompileCache};
+use super::clock::Metered;
 use super::error::{classify, DeadlineExceeded, PluginError, PluginFault};
 use super::instances::{Checkout, InstancePool, Warm, WarmKey};
 use super::registry::{Exports, Origin, Plugin, Registry};
@@ -206,10 +208,11 @@ impl PluginRuntime {
             }
             None => return Err(fail(PluginFault::Busy)),
         };
-        warm.store.data_mut().deadline = Instant::now() + limits.deadline;
+        warm.store.data_mut().arm(limits.deadline);
         warm.store.set_epoch_deadline(1);
+        let clock = warm.store.data().clock.clone();
         let Warm { store, exports, .. } = &mut warm;
-        match call(store, exports).await {
+        match Metered::new(call(store, exports), clock).await {
             Ok(value) => {
                 pool.checkin(key, warm);
                 Ok(value)
@@ -226,13 +229,14 @@ impl PluginRuntime {
         let mut store = Store::new(&self.engine, HostState::new(limits.memory_bytes));
         store.limiter(|state| &mut state.ceiling);
         store.epoch_deadline_callback(|context| {
-            if Instant::now() >= context.data().deadline {
+            if context.data().exhausted() {
                 Err(DeadlineExceeded.into())
             } else {
                 Ok(UpdateDeadline::Yield(1))
             }
         });
-        store.data_mut().deadline = Instant::now() + limits.deadline;
+        // Instantiation is not metered: only its wall-clock ceiling applies.
+        store.data_mut().arm(limits.deadline);
         store.set_epoch_deadline(1);
         store
     }

@@ -1,14 +1,16 @@
 //! What each plugin store holds: a WASI context that grants nothing (no files, no
 //! environment, no network; stderr captured for panic messages), the memory ceiling,
-//! the current call's deadline, and — for vault adapters — the one capability the
+//! the current call's budget and run clock, and — for vault adapters — the one capability the
 //! host binds to the call.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use wasmtime::{ResourceLimiter, StoreLimits, StoreLimitsBuilder};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{ResourceTable, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use super::clock::{CallBudget, RunClock};
 use super::error::MemoryCeiling;
 
 /// Bytes of guest stderr kept (for panic messages).
@@ -79,7 +81,10 @@ pub struct HostState {
     wasi: WasiCtx,
     table: ResourceTable,
     pub(crate) ceiling: Ceiling,
-    pub(crate) deadline: Instant,
+    /// The limits of the current call (or instantiation).
+    pub(crate) budget: CallBudget,
+    /// How long the current call has run.
+    pub(crate) clock: Arc<RunClock>,
     stderr: MemoryOutputPipe,
     /// The capability bound to the current vault-adapter call, if any.
     pub(crate) capability: Option<super::vault::Capability>,
@@ -100,10 +105,22 @@ impl HostState {
             wasi,
             table: ResourceTable::new(),
             ceiling: Ceiling::new(memory_bytes),
-            deadline: Instant::now() + Duration::from_secs(1),
+            budget: CallBudget::starting_now(Duration::from_secs(1)),
+            clock: Arc::new(RunClock::default()),
             stderr,
             capability: None,
         }
+    }
+
+    /// Arms `run` for the next call: a fresh budget and a clock at zero.
+    pub(crate) fn arm(&mut self, run: Duration) {
+        self.budget = CallBudget::starting_now(run);
+        self.clock.reset();
+    }
+
+    /// Whether the current call must stop (checked at every epoch tick).
+    pub(crate) fn exhausted(&self) -> bool {
+        self.budget.exhausted(self.clock.spent())
     }
 
     /// What the guest wrote to stderr so far.

@@ -104,6 +104,16 @@ impl Lane {
         }))
     }
 
+    /// Lets go of the lane's connections: each goes back to the pool once the
+    /// statements in flight on it finish, and the next request opens the lane again.
+    /// Called when the server-connection ceiling is reached, so that connections a
+    /// quiet workspace's lane holds can be closed for a busy one.
+    pub fn release(&self) {
+        for slot in &self.slots {
+            lock(slot).take();
+        }
+    }
+
     fn open_client(&self, slot: &Slot) -> Option<Arc<Object>> {
         let mut current = lock(slot);
         match current.as_ref() {

@@ -20,6 +20,8 @@ type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// How often idle connections are closed.
 const JANITOR_PERIOD: Duration = Duration::from_secs(10);
+/// How often a connection waiting at the ceiling asks the janitor again to trim.
+const TRIM_RETRY: Duration = Duration::from_millis(100);
 
 /// Which pool of a workspace.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -212,7 +214,9 @@ impl TenantPools {
             if pressed {
                 // Lanes hold their connections checked out: give them back so the
                 // idle ones can close (a busy workspace opens its lane again).
-                self.lanes.invalidate_all();
+                for (_, lane) in self.lanes.iter() {
+                    lane.release();
+                }
             }
             self.lanes.run_pending_tasks().await;
             for (_, pool) in self.pools.iter() {
@@ -240,11 +244,16 @@ impl deadpool_postgres::Connect for CappedConnect {
         Box::pin(async move {
             let permit = match self.permits.clone().try_acquire_owned() {
                 Ok(permit) => Some(permit),
-                Err(_) => {
-                    // At the ceiling: ask the janitor to close idle connections elsewhere.
+                Err(_) => loop {
+                    // At the ceiling: ask the janitor to close idle connections
+                    // elsewhere, and ask again while none is freed (connections still
+                    // busy at the last trim may be idle by now).
                     self.trim.notify_one();
-                    self.permits.clone().acquire_owned().await.ok()
-                }
+                    tokio::select! {
+                        permit = self.permits.clone().acquire_owned() => break permit.ok(),
+                        () = tokio::time::sleep(TRIM_RETRY) => {}
+                    }
+                },
             };
             let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
             let task = tokio::spawn(async move {
