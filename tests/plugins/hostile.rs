@@ -31,7 +31,12 @@ async fn an_infinite_loop_is_stopped_at_its_deadline() {
     let (fault, took) = attack("loop").await;
     assert_eq!(fault, PluginFault::Deadline);
     assert!(took >= Duration::from_millis(DEADLINE_MS), "{took:?}");
-    assert!(took < Duration::from_millis(DEADLINE_MS * 10), "{took:?}");
+    // The budget counts CPU time, so a loaded machine stretches the wall time; the
+    // call's wall-clock ceiling still bounds it.
+    let ceiling = (Duration::from_millis(DEADLINE_MS)
+        * plinth::plugins::clock::WALL_CEILING_FACTOR)
+        .max(plinth::plugins::clock::MIN_WALL_CEILING);
+    assert!(took < ceiling + Duration::from_millis(500), "{took:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -118,9 +118,10 @@ impl HostState {
         self.clock.reset();
     }
 
-    /// Whether the current call must stop (checked at every epoch tick).
+    /// At every epoch tick: counts the time run so far, and whether the current call
+    /// must stop.
     pub(crate) fn exhausted(&self) -> bool {
-        self.budget.exhausted(self.clock.spent())
+        self.budget.exhausted(self.clock.tick())
     }
 
     /// What the guest wrote to stderr so far.
