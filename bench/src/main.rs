@@ -8,6 +8,7 @@ mod copy;
 mod dataset;
 mod measure;
 mod pgbench;
+mod plugin_call;
 mod postgraphile;
 mod server;
 mod tables;
@@ -33,7 +34,7 @@ struct Args {
     /// Concurrencies.
     #[arg(long, value_delimiter = ',', default_value = "1,32")]
     concurrency: Vec<u32>,
-    /// Only these scenarios (R1,R1e,R2,R3,W1,W2,V1,V2,Q,L).
+    /// Only these scenarios (R1,R1e,R2,R3,W1,W2,V1,V2,Q,L,P).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Leave out the PostGraphile peer (which needs npm to install it once).
@@ -243,6 +244,7 @@ async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     let wanted =
         |name: &str| args.only.is_empty() || args.only.iter().any(|o| o.eq_ignore_ascii_case(name));
+    wrk::ensure_installed()?;
     let binary = match &args.plinth_binary {
         Some(path) => path.clone(),
         None => server::build_release()?,
@@ -378,9 +380,65 @@ async fn main() -> anyhow::Result<()> {
             args.records
         );
     }
+    let plugin_call = if wanted("P") {
+        let call = plugin_call::measure(args.duration, &dir.path().join("plugin-cache")).await?;
+        println!(
+            "P  filter-parser plugin call: {:.2} µs through Wasm, {:.2} µs native",
+            micros(call.wasm),
+            micros(call.native)
+        );
+        Some(call)
+    } else {
+        None
+    };
     println!();
     print_table(&table, &args);
+    if let Some(call) = plugin_call {
+        print_plugin_call(call, &table);
+    }
     Ok(())
+}
+
+fn micros(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1e6
+}
+
+/// Scenario P beside R1's (and R1e's) median latency through Plinth.
+fn print_plugin_call(call: plugin_call::PluginCall, rows: &[Row]) {
+    println!();
+    println!(
+        "P: one filter-parser call (`{}`), median of {}-call batches:",
+        plugin_call::QUERY,
+        200
+    );
+    println!();
+    println!("| | median µs | share of the request's median latency |");
+    println!("|---|---|---|");
+    let shares: Vec<String> = rows
+        .iter()
+        .filter(|r| r.name == "R1" || r.name == "R1e")
+        .map(|r| {
+            format!(
+                "{} c={}: {:.2} %",
+                r.name,
+                r.concurrency,
+                100.0 * micros(call.wasm) / (r.plinth.p50_ms * 1000.0).max(f64::MIN_POSITIVE)
+            )
+        })
+        .collect();
+    println!(
+        "| Wasm component call | {:.2} | {} |",
+        micros(call.wasm),
+        if shares.is_empty() {
+            "-".to_owned()
+        } else {
+            shares.join(", ")
+        }
+    );
+    println!(
+        "| native `filter_grammar::parse` | {:.2} | - |",
+        micros(call.native)
+    );
 }
 
 fn ratio(a: f64, b: f64) -> f64 {

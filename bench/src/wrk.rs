@@ -8,6 +8,29 @@ use anyhow::{bail, Context};
 
 use crate::measure::Sample;
 
+/// Installs wrk from Debian's packages when it is not on `PATH`.
+pub fn ensure_installed() -> anyhow::Result<()> {
+    let found = Command::new("wrk").arg("--version").output().is_ok();
+    if found {
+        return Ok(());
+    }
+    println!("wrk is missing: installing it with apt-get");
+    for args in [
+        &["update", "-qq"][..],
+        &["install", "-y", "-qq", "--no-install-recommends", "wrk"][..],
+    ] {
+        let status = Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .context("running apt-get to install wrk")?;
+        if !status.success() {
+            bail!("`apt-get {}` failed; install wrk by hand", args.join(" "));
+        }
+    }
+    Ok(())
+}
+
 /// Runs wrk against `base` with `script` at `connections` for `seconds`.
 pub fn run(
     base: &str,

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use plinth::config::{PluginLimits, PluginSettings};
-use plinth::plugins::PluginRuntime;
+use plinth::plugins::{PluginKind, PluginRuntime};
 use uuid::Uuid;
 
 /// The R1 scenario's query string.
@@ -38,16 +38,19 @@ fn filter_parse(c: &mut Criterion) {
         ))
         .expect("the plugin runtime starts");
     let workspace = Uuid::nil();
+    let plugin = rt
+        .block_on(runtime.resolve(PluginKind::FilterParser, Some(workspace)))
+        .expect("the built-in parser");
     let parsed = rt
-        .block_on(runtime.parse_query(workspace, QUERY))
+        .block_on(runtime.parse_with(&plugin, Some(workspace), QUERY))
         .expect("the plugin runs");
     assert!(parsed.is_ok(), "the query parses");
 
     let mut group = c.benchmark_group("filter_parse");
     group.bench_function("wasm_component_call", |b| {
         b.to_async(&rt).iter(|| {
-            let runtime = runtime.clone();
-            async move { runtime.parse_query(workspace, QUERY).await }
+            let (runtime, plugin) = (runtime.clone(), plugin.clone());
+            async move { runtime.parse_with(&plugin, Some(workspace), QUERY).await }
         })
     });
     group.bench_function("native_filter_grammar", |b| {

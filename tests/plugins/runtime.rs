@@ -126,3 +126,30 @@ async fn the_builtin_authorizer_allows_everything() {
         .unwrap();
     assert!(matches!(decision, Decision::Allow(p) if p.is_empty()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_query_string_is_answered_from_the_parse_cache_of_its_workspace() {
+    let rt = runtime(&limits(1000, 8), None).await;
+    let (a, b) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let query = "select=id&price=gte.50&limit=5";
+    let first = rt.parse_query(a, query).await.unwrap().unwrap();
+    let again = rt.parse_query(a, query).await.unwrap().unwrap();
+    assert!(
+        std::sync::Arc::ptr_eq(&first, &again),
+        "the second parse is the cached one"
+    );
+    let other = rt.parse_query(b, query).await.unwrap().unwrap();
+    assert!(
+        !std::sync::Arc::ptr_eq(&first, &other),
+        "another workspace never shares an entry"
+    );
+    assert_eq!(
+        format!("{first:?}"),
+        format!("{other:?}"),
+        "but gets the same answer"
+    );
+    // Refusals are answers too, cached like the rest, and still positioned.
+    let refused = rt.parse_query(a, "limit=x").await.unwrap().unwrap_err();
+    let refused_again = rt.parse_query(a, "limit=x").await.unwrap().unwrap_err();
+    assert_eq!(refused.position, refused_again.position);
+}

@@ -1,10 +1,12 @@
 //! The row-authorizer world: may this caller do this action on this relation, and on
 //! which rows?
 
+use std::sync::Arc;
+
 use uuid::Uuid;
 
 use super::authorizer_types::{Action, Decision, PredicateValue, Relation, RequestContext};
-use super::registry::Exports;
+use super::registry::{Exports, Plugin};
 use super::{PluginError, PluginFault, PluginKind, PluginRuntime};
 
 /// Most predicates an authorizer may add to one statement.
@@ -22,9 +24,22 @@ impl PluginRuntime {
         let plugin = self
             .resolve(PluginKind::RowAuthorizer, Some(workspace))
             .await?;
+        self.authorize_with(&plugin, workspace, context, relation, action)
+            .await
+    }
+
+    /// Asks a given authorizer plugin (always a call, even for the built-in one).
+    pub async fn authorize_with(
+        &self,
+        plugin: &Arc<Plugin>,
+        workspace: Uuid,
+        context: &RequestContext,
+        relation: &Relation,
+        action: Action,
+    ) -> Result<Decision, PluginError> {
         let (context, relation) = (context.clone(), relation.clone());
         let decision = self
-            .invoke(&plugin, Some(workspace), move |store, exports| {
+            .invoke(plugin, Some(workspace), move |store, exports| {
                 Box::pin(async move {
                     match exports {
                         Exports::Authorizer(guest) => {

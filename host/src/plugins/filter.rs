@@ -11,22 +11,64 @@ use super::{PluginError, PluginFault, PluginKind, PluginRuntime};
 
 /// Most items (select items, nodes, filters, order terms) a parsed query may hold.
 pub const MAX_QUERY_ITEMS: usize = 4096;
+/// Bytes of query strings (with a fixed allowance per entry) the parse cache holds.
+pub const PARSE_CACHE_BYTES: u64 = 16 << 20;
+/// Weight of one cached parse beyond its query string.
+const PARSE_ENTRY_OVERHEAD_BYTES: u32 = 512;
+/// A cached parse unused this long is dropped.
+const PARSE_CACHE_IDLE: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// What a parse is cached under: the workspace (so that no tenant can learn from
+/// timing what another one asked), the parser's content and the query string.
+type ParseKey = (Uuid, [u8; 32], String);
+
+/// A parser's answer as cached: the query, or its refusal.
+pub type Parsed = Result<Arc<Query>, ParseError>;
+
+/// Parser answers by workspace, parser and query string. The filter-parser world
+/// imports nothing, so its answer is a function of the query string alone (its WIT
+/// says so); repeated query strings — the common case for an API — skip the call.
+pub struct ParseCache {
+    entries: moka::sync::Cache<ParseKey, Parsed>,
+}
+
+impl Default for ParseCache {
+    fn default() -> Self {
+        Self {
+            entries: moka::sync::Cache::builder()
+                .max_capacity(PARSE_CACHE_BYTES)
+                .weigher(|key: &ParseKey, _| {
+                    u32::try_from(key.2.len())
+                        .unwrap_or(u32::MAX)
+                        .saturating_add(PARSE_ENTRY_OVERHEAD_BYTES)
+                })
+                .time_to_idle(PARSE_CACHE_IDLE)
+                .build(),
+        }
+    }
+}
 
 impl PluginRuntime {
-    /// Parses `query` with the workspace's filter parser. The outer error is the
-    /// plugin's failure; the inner one the parser's refusal of the query string.
-    pub async fn parse_query(
-        &self,
-        workspace: Uuid,
-        query: &str,
-    ) -> Result<Result<Query, ParseError>, PluginError> {
+    /// Parses `query` with the workspace's filter parser, or answers from the parse
+    /// cache. The outer error is the plugin's failure (never cached); the inner one
+    /// the parser's refusal of the query string.
+    pub async fn parse_query(&self, workspace: Uuid, query: &str) -> Result<Parsed, PluginError> {
         let plugin = self
             .resolve(PluginKind::FilterParser, Some(workspace))
             .await?;
-        self.parse_with(&plugin, Some(workspace), query).await
+        let key = (workspace, plugin.digest, query.to_owned());
+        if let Some(hit) = self.parsed.entries.get(&key) {
+            return Ok(hit);
+        }
+        let parsed = self
+            .parse_with(&plugin, Some(workspace), query)
+            .await?
+            .map(Arc::new);
+        self.parsed.entries.insert(key, parsed.clone());
+        Ok(parsed)
     }
 
-    /// Parses `query` with a given filter-parser plugin.
+    /// Parses `query` with a given filter-parser plugin: always a call (no cache).
     pub async fn parse_with(
         &self,
         plugin: &Arc<Plugin>,

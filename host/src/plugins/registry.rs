@@ -103,6 +103,15 @@ pub struct Plugin {
     pub(crate) exports: ExportIndices,
 }
 
+impl Plugin {
+    /// True for the built-in row authorizer, whose answer is known without asking
+    /// it: allow, with no predicates. The request path answers for it natively;
+    /// installed authorizers are always called.
+    pub fn is_builtin_allow_all(&self) -> bool {
+        self.kind == PluginKind::RowAuthorizer && self.origin == Origin::BuiltIn
+    }
+}
+
 type LoadedKey = (PluginKind, [u8; 32], String, Origin);
 
 /// Plugin resolution and installation.

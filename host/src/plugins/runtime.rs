@@ -46,6 +46,7 @@ pub struct PluginRuntime {
     pools: [InstancePool; 4],
     settings: PluginSettings,
     pub(crate) registry: Registry,
+    pub(crate) parsed: super::filter::ParseCache,
 }
 
 /// A runtime that could not be built.
@@ -91,6 +92,7 @@ impl PluginRuntime {
                 InstancePool::new(settings.vault.max_instances),
             ],
             registry: Registry::new(control, invalidations),
+            parsed: super::filter::ParseCache::default(),
             engine,
             linker,
             vault_linker,

@@ -237,8 +237,16 @@ impl<'a> Rows<'a> {
         relations: &[Arc<Relation>],
         action: Action,
     ) -> Result<Grants, ApiError> {
-        let context = self.authorizer_context();
+        let authorizer = self
+            .state
+            .plugins
+            .resolve(PluginKind::RowAuthorizer, Some(self.workspace.id))
+            .await?;
         let mut grants = Grants::default();
+        if authorizer.is_builtin_allow_all() {
+            return Ok(grants);
+        }
+        let context = self.authorizer_context();
         let mut asked = std::collections::HashSet::new();
         for (i, relation) in relations.iter().enumerate() {
             if !asked.insert(relation.oid) {
@@ -252,7 +260,7 @@ impl<'a> Rows<'a> {
             match self
                 .state
                 .plugins
-                .authorize(self.workspace.id, &context, &target, act)
+                .authorize_with(&authorizer, self.workspace.id, &context, &target, act)
                 .await?
             {
                 Decision::Deny(reason) => {

@@ -44,7 +44,7 @@ pub fn routes() -> Router<AppState> {
 /// What every Data API request starts from.
 struct Call {
     workspace: Arc<Workspace>,
-    query: Query,
+    query: Arc<Query>,
 }
 
 /// Checks the scope, resolves the workspace and parses the query string.
