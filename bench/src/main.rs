@@ -43,6 +43,10 @@ struct Args {
     /// Records for the NDJSON ingestion scenario.
     #[arg(long, default_value_t = 1_000_000)]
     records: usize,
+    /// Load the data set, print how to reach it, and keep the servers up until
+    /// Ctrl-C instead of running scenarios (for profiling by hand).
+    #[arg(long)]
+    hold: bool,
     /// Measure this `plinth` binary instead of building the workspace's (for A/B runs).
     #[arg(long)]
     plinth_binary: Option<std::path::PathBuf>,
@@ -294,6 +298,13 @@ async fn main() -> anyhow::Result<()> {
     println!("vault collection loaded ({} documents)", vault::DOCUMENTS);
     let sales_table = tables::load(&server.base, &key, &ws, &superuser_uri).await?;
     println!("workspace table loaded ({} rows)", tables::SALES);
+    if args.hold {
+        println!("holding: {} workspace {ws}", server.base);
+        println!("  R2: wrk -c32 -d10s -H 'Authorization: Bearer {key}' {}/v1/postgres/{ws}/rows/products/4242", server.base);
+        println!("  ceiling: pgbench -M prepared {uri}");
+        tokio::signal::ctrl_c().await?;
+        return Ok(());
+    }
     let peer = if args.no_peer {
         None
     } else {

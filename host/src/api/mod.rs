@@ -13,7 +13,7 @@ pub mod vault;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -88,11 +88,8 @@ pub fn router(state: AppState) -> Router {
         .merge(vault::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(from_fn_with_state(state.clone(), middleware::deadline))
-        .layer(from_fn(middleware::json_errors))
-        .layer(from_fn(middleware::api_version))
         .layer(CatchPanicLayer::custom(panic_response))
-        .layer(from_fn_with_state(state.clone(), middleware::observe))
+        .layer(from_fn_with_state(state.clone(), middleware::envelope))
         .with_state(state)
 }
 

@@ -15,6 +15,19 @@ pub mod rows;
 /// ```
 pub fn quote_ident(name: &str) -> String {
     let mut out = String::with_capacity(name.len() + 2);
+    push_ident(&mut out, name);
+    out
+}
+
+/// Appends `name` quoted as by [`quote_ident`] to `out`, without allocating.
+///
+/// ```
+/// let mut sql = String::from("SELECT ");
+/// plinth::sql::push_ident(&mut sql, "a\"b");
+/// assert_eq!(sql, "SELECT \"a\"\"b\"");
+/// ```
+pub fn push_ident(out: &mut String, name: &str) {
+    out.reserve(name.len() + 2);
     out.push('"');
     for c in name.chars() {
         if c == '"' {
@@ -23,7 +36,6 @@ pub fn quote_ident(name: &str) -> String {
         out.push(c);
     }
     out.push('"');
-    out
 }
 
 /// Quotes a schema-qualified name.

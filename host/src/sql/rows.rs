@@ -4,7 +4,9 @@
 
 use tokio_postgres::types::{ToSql, Type};
 
-use super::{quote_ident, quote_qualified};
+use std::fmt::Write as _;
+
+use super::{push_ident, quote_ident, quote_qualified};
 use crate::plan::read::ReadPlan;
 use crate::plan::write::{ConflictAction, DeletePlan, InsertPlan, UpdatePlan};
 use crate::plan::{ColumnRef, CompareOp, Embed, Expr, IsTest, Item, Nulls, Order, Shape};
@@ -72,8 +74,16 @@ fn relation_name(relation: &Relation) -> String {
 
 impl Builder {
     fn bind(&mut self, param: Param) -> String {
+        let mut out = String::with_capacity(4);
+        self.bind_into(&mut out, param);
+        out
+    }
+
+    /// Appends the placeholder (`$n`) of a new parameter.
+    fn bind_into(&mut self, out: &mut String, param: Param) {
         self.params.push(param);
-        format!("${}", self.params.len())
+        // Writing to a String cannot fail.
+        let _ = write!(out, "${}", self.params.len());
     }
 
     fn alias(&mut self) -> String {
@@ -83,37 +93,68 @@ impl Builder {
     }
 
     fn column(&mut self, alias: &str, c: &ColumnRef) -> String {
-        let mut out = format!("{alias}.{}", quote_ident(&c.column));
+        let mut out = String::with_capacity(alias.len() + c.column.len() + 3);
+        self.column_into(&mut out, alias, c);
+        out
+    }
+
+    /// Appends `alias."column"` and its JSON path steps.
+    fn column_into(&mut self, out: &mut String, alias: &str, c: &ColumnRef) {
+        out.push_str(alias);
+        out.push('.');
+        push_ident(out, &c.column);
         for step in &c.json_path {
             out.push_str(if step.as_text { "->>" } else { "->" });
-            let bound = self.bind(Param::Text(step.key.clone()));
             if step.index {
-                out.push_str(&format!("({bound}::int)"));
+                out.push('(');
+                self.bind_into(out, Param::Text(step.key.clone()));
+                out.push_str("::int)");
             } else {
-                out.push_str(&bound);
+                self.bind_into(out, Param::Text(step.key.clone()));
             }
         }
-        out
+    }
+
+    /// Appends `left op $n::type`, the comparison of a column with a bound value.
+    fn compare_into(
+        &mut self,
+        out: &mut String,
+        alias: &str,
+        left: &ColumnRef,
+        op: &CompareOp,
+        value: &str,
+    ) {
+        let op = match op {
+            CompareOp::Eq => "=",
+            CompareOp::Neq => "<>",
+            CompareOp::Gt => ">",
+            CompareOp::Gte => ">=",
+            CompareOp::Lt => "<",
+            CompareOp::Lte => "<=",
+        };
+        let ty = left.value_type();
+        let wrapped = ty == "jsonb" && !left.json_path.is_empty();
+        if wrapped {
+            out.push('(');
+        }
+        self.column_into(out, alias, left);
+        if wrapped {
+            out.push_str(")::jsonb");
+        }
+        out.push(' ');
+        out.push_str(op);
+        out.push(' ');
+        self.bind_into(out, Param::Text(value.to_owned()));
+        out.push_str("::");
+        out.push_str(ty);
     }
 
     fn expr(&mut self, alias: &str, expr: &Expr) -> String {
         match expr {
             Expr::Compare { left, op, value } => {
-                let op = match op {
-                    CompareOp::Eq => "=",
-                    CompareOp::Neq => "<>",
-                    CompareOp::Gt => ">",
-                    CompareOp::Gte => ">=",
-                    CompareOp::Lt => "<",
-                    CompareOp::Lte => "<=",
-                };
-                let ty = left.value_type().to_owned();
-                let mut column = self.column(alias, left);
-                if ty == "jsonb" && !left.json_path.is_empty() {
-                    column = format!("({column})::jsonb");
-                }
-                let bound = self.bind(Param::Text(value.clone()));
-                format!("{column} {op} {bound}::{ty}")
+                let mut out = String::with_capacity(64);
+                self.compare_into(&mut out, alias, left, op, value);
+                out
             }
             Expr::Like {
                 left,
@@ -219,25 +260,35 @@ impl Builder {
     }
 
     fn shape(&mut self, alias: &str, shape: &Shape) -> String {
-        let items: Vec<String> = shape
-            .items
-            .iter()
-            .map(|item| match item {
-                Item::Column { left, name, cast } => {
-                    let column = self.column(alias, left);
-                    match cast {
-                        Some(ty) => format!("({column})::{ty} AS {}", quote_ident(name)),
-                        None => format!("{column} AS {}", quote_ident(name)),
-                    }
-                }
-                Item::Embed(e) => self.embed(alias, e),
-            })
-            .collect();
-        if items.is_empty() {
-            "NULL AS \"_\"".into()
-        } else {
-            items.join(", ")
+        if shape.items.is_empty() {
+            return "NULL AS \"_\"".into();
         }
+        let mut out = String::with_capacity(32 * shape.items.len());
+        for (i, item) in shape.items.iter().enumerate() {
+            if i > 0 {
+                out.push_str(", ");
+            }
+            match item {
+                Item::Column { left, name, cast } => {
+                    match cast {
+                        Some(ty) => {
+                            out.push('(');
+                            self.column_into(&mut out, alias, left);
+                            out.push_str(")::");
+                            out.push_str(ty);
+                        }
+                        None => self.column_into(&mut out, alias, left),
+                    }
+                    out.push_str(" AS ");
+                    push_ident(&mut out, name);
+                }
+                Item::Embed(e) => {
+                    let embedded = self.embed(alias, e);
+                    out.push_str(&embedded);
+                }
+            }
+        }
+        out
     }
 
     fn embed(&mut self, parent: &str, e: &Embed) -> String {
