@@ -31,6 +31,11 @@ struct Args {
     /// Runs per scenario and concurrency (medians are reported).
     #[arg(long, default_value_t = 3)]
     runs: u32,
+    /// Seconds of unmeasured load before the runs of each scenario and concurrency,
+    /// for Plinth, the ceiling and the peer alike (connections opened, caches and
+    /// plans warm); 0 leaves it out.
+    #[arg(long, default_value_t = 2)]
+    warmup: u32,
     /// Concurrencies.
     #[arg(long, value_delimiter = ',', default_value = "1,32")]
     concurrency: Vec<u32>,
@@ -287,6 +292,7 @@ async fn main() -> anyhow::Result<()> {
                 .unwrap_or_else(|| e.to_string())
         )
     })?;
+    db.batch_execute(dataset::VACUUM).await?;
     println!(
         "data set loaded in {:.1}s ({} products)",
         started.elapsed().as_secs_f64(),
@@ -330,33 +336,50 @@ async fn main() -> anyhow::Result<()> {
             let mut ceiling = Vec::new();
             let mut cpu = Vec::new();
             let mut peers = Vec::new();
+            let script = wrk::script(
+                scenario.method,
+                &scenario.path,
+                &key,
+                scenario.body.as_deref(),
+                scenario.idempotent,
+                scenario.prefer,
+            );
+            let peer = peer.map(|(server, body)| {
+                (
+                    server,
+                    wrk::script("POST", "/graphql", "", Some(body), false, None),
+                )
+            });
+            let ceiling_sql = &scenario.ceiling;
+            let run_ceiling = |seconds: u32| {
+                let (uri, superuser_uri, dir) = (&uri, &superuser_uri, dir.path());
+                async move {
+                    match ceiling_sql {
+                        Ceiling::Pgbench(sql) => pgbench::run(uri, sql, c, seconds, dir),
+                        Ceiling::Superuser(sql) => pgbench::run(superuser_uri, sql, c, seconds, dir),
+                        Ceiling::Copy => copy::run(uri, c, seconds, 1000).await,
+                    }
+                }
+            };
+            if args.warmup > 0 {
+                wrk::run(&server.base, &script, c, args.warmup, dir.path())?;
+                run_ceiling(args.warmup).await?;
+                if let Some((server, peer_script)) = &peer {
+                    wrk::run(&server.base, peer_script, c, args.warmup, dir.path())?;
+                }
+            }
             for _ in 0..args.runs {
-                let script = wrk::script(
-                    scenario.method,
-                    &scenario.path,
-                    &key,
-                    scenario.body.as_deref(),
-                    scenario.idempotent,
-                    scenario.prefer,
-                );
                 let before = cpu_seconds(server.pid());
                 let mut sample = wrk::run(&server.base, &script, c, args.duration, dir.path())?;
                 let used = cpu_seconds(server.pid()) - before;
                 cpu.push(used * 1e6 / (sample.rate * args.duration as f64));
                 sample.rate *= scenario.rows_per_request;
                 plinth.push(sample);
-                ceiling.push(match &scenario.ceiling {
-                    Ceiling::Pgbench(sql) => pgbench::run(&uri, sql, c, args.duration, dir.path())?,
-                    Ceiling::Superuser(sql) => {
-                        pgbench::run(&superuser_uri, sql, c, args.duration, dir.path())?
-                    }
-                    Ceiling::Copy => copy::run(&uri, c, args.duration, 1000).await?,
-                });
-                if let Some((server, body)) = peer {
-                    let script = wrk::script("POST", "/graphql", "", Some(body), false, None);
+                ceiling.push(run_ceiling(args.duration).await?);
+                if let Some((server, peer_script)) = &peer {
                     peers.push(wrk::run(
                         &server.base,
-                        &script,
+                        peer_script,
                         c,
                         args.duration,
                         dir.path(),
