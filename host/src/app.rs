@@ -76,6 +76,7 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     server::serve(listener, tls, router, &settings.http, shutdown_signal()).await;
 
     tracing::info!("shutting down");
+    state.auth.invalidations().stop();
     if let Err(error) = state
         .tenancy
         .control

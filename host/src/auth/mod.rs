@@ -101,6 +101,11 @@ impl Authenticator {
         this
     }
 
+    /// The invalidation listener this authenticator's caches follow.
+    pub fn invalidations(&self) -> &Invalidations {
+        &self.invalidations
+    }
+
     /// This process's replica id in the control database.
     pub fn replica(&self) -> Uuid {
         self.invalidations.replica()

@@ -51,6 +51,7 @@ type Handler = Box<dyn Fn(&Invalidation) + Send + Sync>;
 pub struct Invalidations {
     sender: broadcast::Sender<Invalidation>,
     listening: Arc<AtomicBool>,
+    stopping: Arc<AtomicBool>,
     handlers: Arc<RwLock<Vec<Handler>>>,
     replica: Uuid,
     control: ControlDb,
@@ -63,6 +64,7 @@ impl Invalidations {
         let this = Self {
             sender,
             listening: Arc::new(AtomicBool::new(false)),
+            stopping: Arc::new(AtomicBool::new(false)),
             handlers: Arc::new(RwLock::new(Vec::new())),
             replica: Uuid::new_v4(),
             control,
@@ -71,7 +73,7 @@ impl Invalidations {
         tokio::spawn(async move { task.run(cluster).await });
         let beating = this.clone();
         tokio::spawn(async move {
-            loop {
+            while !beating.stopping.load(Ordering::Acquire) {
                 if let Err(error) = beating.control.heartbeat(beating.replica).await {
                     tracing::debug!(%error, "replica heartbeat failed");
                 }
@@ -79,6 +81,12 @@ impl Invalidations {
             }
         });
         this
+    }
+
+    /// Stops listening and heartbeating before shutdown, so that the database going
+    /// away is not reported as a lost connection.
+    pub fn stop(&self) {
+        self.stopping.store(true, Ordering::Release);
     }
 
     /// This replica's id in the control database.
@@ -124,11 +132,15 @@ impl Invalidations {
     }
 
     async fn run(self, cluster: Cluster) {
-        loop {
-            if let Err(error) = self.listen_once(&cluster).await {
+        while !self.stopping.load(Ordering::Acquire) {
+            let outcome = self.listen_once(&cluster).await;
+            self.listening.store(false, Ordering::Release);
+            if self.stopping.load(Ordering::Acquire) {
+                break;
+            }
+            if let Err(error) = outcome {
                 tracing::warn!(%error, "invalidation listener lost its connection; caches are bypassed until it is back");
             }
-            self.listening.store(false, Ordering::Release);
             self.dispatch(Invalidation::All);
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
