@@ -356,7 +356,9 @@ async fn main() -> anyhow::Result<()> {
                 async move {
                     match ceiling_sql {
                         Ceiling::Pgbench(sql) => pgbench::run(uri, sql, c, seconds, dir),
-                        Ceiling::Superuser(sql) => pgbench::run(superuser_uri, sql, c, seconds, dir),
+                        Ceiling::Superuser(sql) => {
+                            pgbench::run(superuser_uri, sql, c, seconds, dir)
+                        }
                         Ceiling::Copy => copy::run(uri, c, seconds, 1000).await,
                     }
                 }
