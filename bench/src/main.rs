@@ -52,6 +52,11 @@ struct Args {
     /// Ctrl-C instead of running scenarios (for profiling by hand).
     #[arg(long)]
     hold: bool,
+    /// Plinth's log filter (`PLINTH_LOG`). `warn` leaves out the access-log line of
+    /// every request, as the ceiling's PostgreSQL logs no statements; `info` measures
+    /// with it (the lines are read and dropped by the harness).
+    #[arg(long, default_value = "warn")]
+    plinth_log: String,
     /// Measure this `plinth` binary instead of building the workspace's (for A/B runs).
     #[arg(long)]
     plinth_binary: Option<std::path::PathBuf>,
@@ -263,7 +268,7 @@ async fn main() -> anyhow::Result<()> {
         dir.path(),
         std::os::unix::fs::PermissionsExt::from_mode(0o755),
     )?;
-    let server = server::Server::start(&binary, &dir.path().join("data"))?;
+    let server = server::Server::start(&binary, &dir.path().join("data"), &args.plinth_log)?;
     println!("plinth {} (pid {})", server.base, server.pid());
     let ws = server.workspace().await?;
     let key = server

@@ -18,12 +18,13 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `binary serve` with its data in `data_dir`.
-    pub fn start(binary: &Path, data_dir: &Path) -> anyhow::Result<Self> {
+    /// Starts `binary serve` with its data in `data_dir`, logging at `log` (the
+    /// `PLINTH_LOG` filter).
+    pub fn start(binary: &Path, data_dir: &Path, log: &str) -> anyhow::Result<Self> {
         let mut child = Command::new(binary)
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
-            .env("PLINTH_LOG", "warn")
+            .env("PLINTH_LOG", log)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
