@@ -54,7 +54,7 @@ struct Args {
     hold: bool,
     /// Plinth's log filter (`PLINTH_LOG`). `warn` leaves out the access-log line of
     /// every request, as the ceiling's PostgreSQL logs no statements; `info` measures
-    /// with it (the lines are read and dropped by the harness).
+    /// with it (the lines go to the harness's stderr).
     #[arg(long, default_value = "warn")]
     plinth_log: String,
     /// Measure this `plinth` binary instead of building the workspace's (for A/B runs).
