@@ -450,7 +450,7 @@ fn print_plugin_call(call: plugin_call::PluginCall, rows: &[Row]) {
     println!(
         "P: one filter-parser call (`{}`), median of {}-call batches:",
         plugin_call::QUERY,
-        200
+        plugin_call::BATCH
     );
     println!();
     println!("| | median µs | share of the request's median latency |");

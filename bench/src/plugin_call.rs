@@ -12,7 +12,7 @@ use plinth::plugins::{PluginKind, PluginRuntime};
 pub const QUERY: &str =
     "select=id,name,price&category=eq.cat7&price=gte.50&order=price.desc&limit=20";
 /// Calls timed together; the median of many batches is reported.
-const BATCH: u32 = 200;
+pub const BATCH: u32 = 200;
 
 /// Median time of one call, each way.
 #[derive(Debug, Clone, Copy)]
@@ -24,17 +24,11 @@ pub struct PluginCall {
 }
 
 fn settings() -> PluginSettings {
-    let limits = PluginLimits {
+    PluginSettings::uniform(PluginLimits {
         deadline: Duration::from_millis(100),
         memory_bytes: 16 << 20,
         max_instances: 16,
-    };
-    PluginSettings {
-        filter: limits,
-        validation: limits,
-        authorizer: limits,
-        vault: limits,
-    }
+    })
 }
 
 fn median(mut batches: Vec<Duration>) -> Duration {

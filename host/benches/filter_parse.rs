@@ -13,17 +13,11 @@ use uuid::Uuid;
 const QUERY: &str = "select=id,name,price&category=eq.books&price=gte.50&order=price.desc&limit=20";
 
 fn settings() -> PluginSettings {
-    let limits = PluginLimits {
+    PluginSettings::uniform(PluginLimits {
         deadline: Duration::from_millis(100),
         memory_bytes: 16 << 20,
         max_instances: 16,
-    };
-    PluginSettings {
-        filter: limits,
-        validation: limits,
-        authorizer: limits,
-        vault: limits,
-    }
+    })
 }
 
 fn filter_parse(c: &mut Criterion) {

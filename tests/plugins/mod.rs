@@ -23,17 +23,11 @@ pub const JSONSCHEMA_POLICY: &str = env!("PLINTH_PLUGIN_JSONSCHEMA_POLICY");
 
 /// Limits used by the native tests: a short deadline and a small memory ceiling.
 pub fn limits(deadline_ms: u64, max_instances: u32) -> PluginSettings {
-    let kind = PluginLimits {
+    PluginSettings::uniform(PluginLimits {
         deadline: Duration::from_millis(deadline_ms),
         memory_bytes: 16 << 20,
         max_instances,
-    };
-    PluginSettings {
-        filter: kind,
-        validation: kind,
-        authorizer: kind,
-        vault: kind,
-    }
+    })
 }
 
 /// A runtime without a control database (built-in plugins and explicit loads). With

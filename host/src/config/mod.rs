@@ -140,6 +140,18 @@ pub struct PluginSettings {
     pub vault: PluginLimits,
 }
 
+impl PluginSettings {
+    /// The same `limits` for every plugin kind (benchmarks and tests).
+    pub fn uniform(limits: PluginLimits) -> Self {
+        Self {
+            filter: limits,
+            validation: limits,
+            authorizer: limits,
+            vault: limits,
+        }
+    }
+}
+
 /// The validated settings of one `plinth serve` process; never mutated after start-up.
 #[derive(Debug, Clone)]
 pub struct Settings {
