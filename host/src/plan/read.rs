@@ -5,7 +5,7 @@ use std::sync::Arc;
 use super::error::PlanError;
 use super::grants::Grants;
 use super::select::{each_embed, embed_at, shape};
-use super::types::{ColumnRef, CompareOp, CountMode, Expr, Order, Shape};
+use super::types::{ColumnRef, CompareOp, CountMode, Expr, Item, Order, Shape};
 use super::where_clause::{order, tree};
 use super::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::plugins::filter_types::Query;
@@ -105,11 +105,7 @@ impl ReadPlan {
     /// Every relation the read touches (for the row authorizer), top first.
     pub fn relations(&self) -> Vec<Arc<Relation>> {
         let mut out = vec![self.relation.clone()];
-        let mut shape = self.shape.clone();
-        let _ = each_embed(&mut shape, &mut |e| {
-            out.push(e.relation.clone());
-            Ok(())
-        });
+        embedded_relations(&self.shape, &mut out);
         out
     }
 
@@ -121,5 +117,15 @@ impl ReadPlan {
             e.filter.extend(extra);
             Ok(())
         })
+    }
+}
+
+/// Appends the relations embedded below `shape`, depth first.
+fn embedded_relations(shape: &Shape, out: &mut Vec<Arc<Relation>>) {
+    for item in &shape.items {
+        if let Item::Embed(e) = item {
+            out.push(e.relation.clone());
+            embedded_relations(&e.shape, out);
+        }
     }
 }

@@ -87,11 +87,12 @@ pub fn shape(
             SelectItem::Star => out.items.extend(all_columns(relation)),
             SelectItem::Column(c) => {
                 let left = column_ref(relation, &c.field)?;
-                let name = c
-                    .alias
-                    .clone()
-                    .or_else(|| c.field.json_path.last().map(|s| s.key.clone()))
-                    .unwrap_or_else(|| c.field.name.clone());
+                let name: Arc<str> = match (&c.alias, c.field.json_path.last()) {
+                    (Some(alias), _) => alias.as_str().into(),
+                    (None, Some(step)) => step.key.as_str().into(),
+                    // The field's name is the column's: share it.
+                    (None, None) => left.column.clone(),
+                };
                 let cast = c.cast.as_deref().map(cast).transpose()?;
                 out.items.push(Item::Column { left, name, cast });
             }
@@ -120,17 +121,35 @@ pub fn shape(
             }
         }
     }
-    let mut seen = HashSet::new();
-    for item in &out.items {
-        let name = match item {
-            Item::Column { name, .. } => name,
-            Item::Embed(e) => &e.name,
-        };
-        if !seen.insert(name.as_str()) {
-            return Err(PlanError::DuplicateName(name.clone()));
-        }
+    if let Some(name) = first_duplicate(&out.items) {
+        return Err(PlanError::DuplicateName(name.to_owned()));
     }
     Ok(out)
+}
+
+/// Items compared pairwise at most: the usual select list is a handful of items,
+/// and a set costs an allocation on every read.
+const PAIRWISE_DUPLICATE_CHECK: usize = 16;
+
+/// The first output name given twice at one level.
+fn first_duplicate(items: &[Item]) -> Option<&str> {
+    fn name(item: &Item) -> &str {
+        match item {
+            Item::Column { name, .. } => name,
+            Item::Embed(e) => &e.name,
+        }
+    }
+    if items.len() <= PAIRWISE_DUPLICATE_CHECK {
+        return items.iter().enumerate().find_map(|(i, item)| {
+            let n = name(item);
+            items[..i]
+                .iter()
+                .any(|earlier| name(earlier) == n)
+                .then_some(n)
+        });
+    }
+    let mut seen = HashSet::new();
+    items.iter().map(name).find(|n| !seen.insert(*n))
 }
 
 /// The embedding at `path` below `shape` (matched by output name or relation name).
@@ -162,4 +181,32 @@ pub fn each_embed(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn column(name: &str) -> Item {
+        Item::Column {
+            left: ColumnRef {
+                column: name.into(),
+                cast_type: "text".into(),
+                json_path: Vec::new(),
+            },
+            name: name.into(),
+            cast: None,
+        }
+    }
+
+    #[test]
+    fn the_second_use_of_a_name_is_found_in_short_and_long_lists() {
+        let short: Vec<Item> = ["a", "b", "c", "b"].into_iter().map(column).collect();
+        assert_eq!(first_duplicate(&short), Some("b"));
+        let mut long: Vec<Item> = (0..40).map(|i| column(&format!("c{i}"))).collect();
+        assert_eq!(first_duplicate(&long), None);
+        long.push(column("c7"));
+        assert_eq!(first_duplicate(&long), Some("c7"));
+        assert_eq!(first_duplicate(&[]), None);
+    }
 }

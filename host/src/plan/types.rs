@@ -20,9 +20,9 @@ pub struct JsonStep {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ColumnRef {
     /// The column, as in the catalog.
-    pub column: String,
+    pub column: Arc<str>,
     /// Its type without modifiers.
-    pub cast_type: String,
+    pub cast_type: Arc<str>,
     /// The JSON path into it.
     pub json_path: Vec<JsonStep>,
 }
@@ -143,7 +143,7 @@ pub enum Item {
         /// The column.
         left: ColumnRef,
         /// The output key.
-        name: String,
+        name: Arc<str>,
         /// The cast, from the allow-list.
         cast: Option<&'static str>,
     },

@@ -105,7 +105,7 @@ fn writable(relation: &Relation, name: &str) -> Result<String, PlanError> {
     if column.generated {
         return Err(PlanError::Generated(name.to_owned()));
     }
-    Ok(column.name.clone())
+    Ok(column.name.to_string())
 }
 
 fn top_filters(relation: &Relation, query: &Query) -> Result<Vec<Expr>, PlanError> {

@@ -99,9 +99,9 @@ pub async fn load(
             columns: columns
                 .into_iter()
                 .map(|c| Column {
-                    name: c.name,
+                    name: c.name.into(),
                     sql_type: c.sql_type,
-                    cast_type: c.cast_type,
+                    cast_type: c.cast_type.into(),
                     nullable: c.nullable,
                     has_default: c.has_default,
                     generated: c.generated,

@@ -6,12 +6,12 @@ use std::sync::Arc;
 /// A column.
 #[derive(Debug, Clone)]
 pub struct Column {
-    /// Its name.
-    pub name: String,
+    /// Its name (shared with the plans that refer to it).
+    pub name: Arc<str>,
     /// `format_type` of its type with modifiers (`numeric(10,2)`), for display.
     pub sql_type: String,
     /// Its type without modifiers (`numeric`, `text[]`): what bound values are cast to.
-    pub cast_type: String,
+    pub cast_type: Arc<str>,
     /// Nullable.
     pub nullable: bool,
     /// Has a default (or is an identity column).
@@ -58,14 +58,14 @@ pub struct Relation {
 impl Relation {
     /// A column by name.
     pub fn column(&self, name: &str) -> Option<&Column> {
-        self.columns.iter().find(|c| c.name == name)
+        self.columns.iter().find(|c| &*c.name == name)
     }
 
     /// The column name nearest to `name`, for "did you mean" hints.
     pub fn nearest_column(&self, name: &str) -> Option<&str> {
         self.columns
             .iter()
-            .map(|c| (strsim::jaro_winkler(&c.name, name), c.name.as_str()))
+            .map(|c| (strsim::jaro_winkler(&c.name, name), &*c.name))
             .filter(|(score, _)| *score > 0.7)
             .max_by(|a, b| a.0.total_cmp(&b.0))
             .map(|(_, n)| n)

@@ -8,22 +8,26 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
+use std::collections::HashSet;
 use std::sync::atomic::Ordering;
+use std::sync::{PoisonError, RwLock};
+
+use axum::http::Method;
 
 use crate::plugins::{PluginKind, PluginRuntime};
 use crate::tenant::{PoolKind, TenantPools};
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    route: String,
-    method: String,
+    route: &'static str,
+    method: &'static str,
     status: u16,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    route: String,
-    method: String,
+    route: &'static str,
+    method: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -44,6 +48,8 @@ pub struct Metrics {
     pools_open: Gauge,
     plugin_cache: Family<CacheLabels, Gauge>,
     plugin_idle: Family<KindLabels, Gauge>,
+    /// Route templates seen so far, as labels (see `route_label`).
+    routes: RwLock<HashSet<&'static str>>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -54,6 +60,23 @@ struct CacheLabels {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct KindLabels {
     kind: String,
+}
+
+/// The label of a method: the standard ones by name, any other as `OTHER` (a client
+/// must not be able to grow the label set).
+fn method_label(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::PATCH => "PATCH",
+        Method::DELETE => "DELETE",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::TRACE => "TRACE",
+        Method::CONNECT => "CONNECT",
+        _ => "OTHER",
+    }
 }
 
 fn latency_histogram() -> Histogram {
@@ -121,24 +144,42 @@ impl Metrics {
             pools_open,
             plugin_cache,
             plugin_idle,
+            routes: RwLock::default(),
         }
     }
 
     /// Records one answered request.
-    pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+    pub fn observe(&self, route: &str, method: &Method, status: u16, seconds: f64) {
+        let route = self.route_label(route);
+        let method = method_label(method);
         self.requests
             .get_or_create(&RequestLabels {
-                route: route.to_owned(),
-                method: method.to_owned(),
+                route,
+                method,
                 status,
             })
             .inc();
         self.latency
-            .get_or_create(&RouteLabels {
-                route: route.to_owned(),
-                method: method.to_owned(),
-            })
+            .get_or_create(&RouteLabels { route, method })
             .observe(seconds);
+    }
+
+    /// The label of a route template, kept for the life of the process: routes are
+    /// the router's fixed templates (and `unmatched`), so the set is bounded, and a
+    /// request's labels then cost no allocation.
+    fn route_label(&self, route: &str) -> &'static str {
+        let known = self.routes.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(label) = known.get(route) {
+            return label;
+        }
+        drop(known);
+        let mut known = self.routes.write().unwrap_or_else(PoisonError::into_inner);
+        if let Some(label) = known.get(route) {
+            return label;
+        }
+        let label: &'static str = Box::leak(route.to_owned().into_boxed_str());
+        known.insert(label);
+        label
     }
 
     /// The text exposition, with pool gauges read now.
@@ -196,5 +237,21 @@ impl Metrics {
 impl Default for Metrics {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn route_labels_are_interned_and_methods_bounded() {
+        let metrics = Metrics::new();
+        let first = metrics.route_label("/v1/postgres/{ws}/rows/{table}");
+        let again = metrics.route_label(&String::from("/v1/postgres/{ws}/rows/{table}"));
+        assert!(std::ptr::eq(first, again), "one label per route template");
+        assert_eq!(method_label(&Method::GET), "GET");
+        let custom = Method::from_bytes(b"BREW").expect("a valid extension method");
+        assert_eq!(method_label(&custom), "OTHER");
     }
 }

@@ -45,11 +45,8 @@ pub async fn envelope(State(state): State<AppState>, mut request: Request, next:
         .unwrap_or_else(new_request_id);
     request.extensions_mut().insert(RequestId(id.clone()));
     let method = request.method().clone();
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|p| p.as_str().to_owned())
-        .unwrap_or_else(|| "unmatched".into());
+    let matched = request.extensions().get::<MatchedPath>().cloned();
+    let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
     let span = tracing::info_span!("request", request_id = %id, method = %method, %route);
     let mut response = match unsupported_api_version(&request) {
         Some(refusal) => refusal,
@@ -73,7 +70,7 @@ pub async fn envelope(State(state): State<AppState>, mut request: Request, next:
     let elapsed = started.elapsed();
     state
         .metrics
-        .observe(&route, method.as_str(), status, elapsed.as_secs_f64());
+        .observe(route, &method, status, elapsed.as_secs_f64());
     span.in_scope(|| {
         tracing::info!(
             status,

@@ -45,7 +45,11 @@ pub fn push_ident(out: &mut String, name: &str) {
 /// assert_eq!(quote_qualified("tenant_custom", "t"), "\"tenant_custom\".\"t\"");
 /// ```
 pub fn quote_qualified(schema: &str, name: &str) -> String {
-    format!("{}.{}", quote_ident(schema), quote_ident(name))
+    let mut out = String::with_capacity(schema.len() + name.len() + 5);
+    push_ident(&mut out, schema);
+    out.push('.');
+    push_ident(&mut out, name);
+    out
 }
 
 /// Quotes a string literal for DDL that cannot take parameters. Uses the `E''` form

@@ -149,6 +149,17 @@ impl Builder {
         out.push_str(ty);
     }
 
+    /// Appends `expr`; a comparison is written in place, the rest as [`Self::expr`].
+    fn expr_into(&mut self, out: &mut String, alias: &str, expr: &Expr) {
+        match expr {
+            Expr::Compare { left, op, value } => self.compare_into(out, alias, left, op, value),
+            other => {
+                let text = self.expr(alias, other);
+                out.push_str(&text);
+            }
+        }
+    }
+
     fn expr(&mut self, alias: &str, expr: &Expr) -> String {
         match expr {
             Expr::Compare { left, op, value } => {
@@ -203,19 +214,24 @@ impl Builder {
 
     /// `WHERE ...` for a level: its conditions and the EXISTS of its `!inner` embeds.
     fn where_clause(&mut self, alias: &str, filter: &[Expr], shape: &Shape) -> String {
-        let mut parts: Vec<String> = filter.iter().map(|e| self.expr(alias, e)).collect();
+        let mut out = String::new();
+        let mut separator = " WHERE ";
+        for e in filter {
+            out.push_str(separator);
+            separator = " AND ";
+            self.expr_into(&mut out, alias, e);
+        }
         for item in &shape.items {
             if let Item::Embed(e) = item {
                 if e.inner {
-                    parts.push(self.exists(alias, e));
+                    out.push_str(separator);
+                    separator = " AND ";
+                    let exists = self.exists(alias, e);
+                    out.push_str(&exists);
                 }
             }
         }
-        if parts.is_empty() {
-            String::new()
-        } else {
-            format!(" WHERE {}", parts.join(" AND "))
-        }
+        out
     }
 
     fn join_condition(&self, parent: &str, child: &str, e: &Embed) -> Vec<String> {
@@ -349,25 +365,42 @@ pub fn read(plan: &ReadPlan, with_version: bool) -> Statement {
     let list = b.shape(&alias, &plan.shape);
     let where_clause = b.where_clause(&alias, &plan.filter, &plan.shape);
     let order = b.order(&alias, &plan.order);
-    let limit = b.bind(Param::Int(plan.limit));
-    let offset = b.bind(Param::Int(plan.offset));
     let rel = relation_name(&plan.relation);
-    let total = match plan.count {
-        crate::plan::CountMode::Exact => {
-            format!("(SELECT count(*) FROM {rel} AS {alias}{where_clause})")
-        }
-        crate::plan::CountMode::Estimated => "NULL::bigint".into(),
-    };
-    let version = if with_version {
-        format!(", ({})", crate::schema_cache::VERSION_QUERY)
-    } else {
-        String::new()
-    };
-    let text = format!(
-        "WITH pgrst_page AS (SELECT {list} FROM {rel} AS {alias}{where_clause}{order} LIMIT {limit} OFFSET {offset})
-         SELECT coalesce((SELECT json_agg(pgrst_page)::text FROM pgrst_page), '[]'),
-                (SELECT count(*) FROM pgrst_page), {total}{version}"
+    // One buffer for the statement, which is assembled on every read.
+    let mut text = String::with_capacity(
+        320 + list.len() + 2 * (rel.len() + where_clause.len()) + order.len(),
     );
+    text.push_str("WITH pgrst_page AS (SELECT ");
+    text.push_str(&list);
+    text.push_str(" FROM ");
+    text.push_str(&rel);
+    text.push_str(" AS ");
+    text.push_str(&alias);
+    text.push_str(&where_clause);
+    text.push_str(&order);
+    text.push_str(" LIMIT ");
+    b.bind_into(&mut text, Param::Int(plan.limit));
+    text.push_str(" OFFSET ");
+    b.bind_into(&mut text, Param::Int(plan.offset));
+    text.push_str(
+        ")\n         SELECT coalesce((SELECT json_agg(pgrst_page)::text FROM pgrst_page), '[]'),\n                (SELECT count(*) FROM pgrst_page), ",
+    );
+    match plan.count {
+        crate::plan::CountMode::Exact => {
+            text.push_str("(SELECT count(*) FROM ");
+            text.push_str(&rel);
+            text.push_str(" AS ");
+            text.push_str(&alias);
+            text.push_str(&where_clause);
+            text.push(')');
+        }
+        crate::plan::CountMode::Estimated => text.push_str("NULL::bigint"),
+    }
+    if with_version {
+        text.push_str(", (");
+        text.push_str(crate::schema_cache::VERSION_QUERY);
+        text.push(')');
+    }
     Statement {
         text,
         params: b.params,
