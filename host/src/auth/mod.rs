@@ -60,13 +60,21 @@ pub enum AuthError {
     Control(#[from] ControlError),
 }
 
+/// A stored API key as the cache keeps it: its scopes and claims worked out once,
+/// not on every request it signs.
+struct KnownKey {
+    stored: StoredKey,
+    scopes: ScopeSet,
+    claims: Arc<serde_json::Value>,
+}
+
 /// Checks credentials.
 pub struct Authenticator {
     admin_token: String,
     jwt: JwtVerifier,
     workspace_claim: String,
     control: ControlDb,
-    keys: Cache<String, Option<Arc<StoredKey>>>,
+    keys: Cache<String, Option<Arc<KnownKey>>>,
     invalidations: Invalidations,
 }
 
@@ -157,28 +165,40 @@ impl Authenticator {
     async fn api_key(&self, token: &str) -> Result<Principal, AuthError> {
         let invalid = || AuthError::Invalid("unknown or revoked API key".into());
         let (lookup, secret) = api_key::split(token).ok_or_else(invalid)?;
-        let stored = if self.invalidations.is_listening() {
+        let known = if self.invalidations.is_listening() {
             match self.keys.get(lookup) {
                 Some(hit) => hit,
                 None => {
-                    let found = self.control.find_api_key(lookup).await?.map(Arc::new);
+                    let found = self.find_key(lookup).await?;
                     self.keys.insert(lookup.to_owned(), found.clone());
                     found
                 }
             }
         } else {
-            self.control.find_api_key(lookup).await?.map(Arc::new)
+            self.find_key(lookup).await?
         };
-        let stored = stored.ok_or_else(invalid)?;
+        let known = known.ok_or_else(invalid)?;
+        let stored = &known.stored;
         if !api_key::secret_matches(secret, &stored.secret_hash) {
             return Err(invalid());
         }
         Ok(Principal {
             credential: Credential::ApiKey { key_id: stored.id },
             workspace_id: Some(stored.workspace_id),
-            scopes: ScopeSet::from_names(stored.scopes.iter().map(String::as_str)),
-            claims: serde_json::json!({ "role": "api_key", "key_id": stored.id }),
+            scopes: known.scopes,
+            claims: known.claims.clone(),
         })
+    }
+
+    /// A key from the control database, with what every request it signs needs.
+    async fn find_key(&self, lookup: &str) -> Result<Option<Arc<KnownKey>>, AuthError> {
+        Ok(self.control.find_api_key(lookup).await?.map(|stored| {
+            Arc::new(KnownKey {
+                scopes: ScopeSet::from_names(stored.scopes.iter().map(String::as_str)),
+                claims: Arc::new(serde_json::json!({ "role": "api_key", "key_id": stored.id })),
+                stored,
+            })
+        }))
     }
 
     fn jwt_principal(&self, token: &str) -> Result<Principal, AuthError> {
@@ -205,7 +225,7 @@ impl Authenticator {
             credential: Credential::Jwt { subject },
             workspace_id,
             scopes,
-            claims,
+            claims: Arc::new(claims),
         })
     }
 }

@@ -1,5 +1,7 @@
 //! The authenticated caller and the checks every handler makes of it.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -31,8 +33,9 @@ pub struct Principal {
     pub workspace_id: Option<Uuid>,
     /// Granted scopes.
     pub scopes: ScopeSet,
-    /// Claims handed to PostgreSQL as `request.jwt.claims`.
-    pub claims: Value,
+    /// Claims handed to PostgreSQL as `request.jwt.claims` (shared: an API key's are
+    /// cached with it).
+    pub claims: Arc<Value>,
 }
 
 impl Principal {
@@ -42,7 +45,7 @@ impl Principal {
             credential: Credential::Admin,
             workspace_id: None,
             scopes: ScopeSet::all(),
-            claims: serde_json::json!({ "role": "platform_admin" }),
+            claims: Arc::new(serde_json::json!({ "role": "platform_admin" })),
         }
     }
 
