@@ -309,6 +309,12 @@ async fn main() -> anyhow::Result<()> {
     println!("vault collection loaded ({} documents)", vault::DOCUMENTS);
     let sales_table = tables::load(&server.base, &key, &ws, &superuser_uri).await?;
     println!("workspace table loaded ({} rows)", tables::SALES);
+    // Write the loads' dirty pages out now, so that no checkpoint of them runs under
+    // a measurement (it would land on whichever server is being measured).
+    let (superuser, connection) =
+        tokio_postgres::connect(&superuser_uri, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    superuser.batch_execute("CHECKPOINT").await?;
     if args.hold {
         println!("holding: {} workspace {ws}", server.base);
         println!("  R2: wrk -c32 -d10s -H 'Authorization: Bearer {key}' {}/v1/postgres/{ws}/rows/products/4242", server.base);
