@@ -31,7 +31,7 @@ pub fn generate() -> NewKey {
     let secret_text = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(secret);
     NewKey {
         plaintext: format!("{PREFIX}{lookup_id}_{secret_text}"),
-        secret_hash: hash_secret(&secret_text),
+        secret_hash: hash_secret(&secret_text).to_vec(),
         lookup_id,
     }
 }
@@ -48,16 +48,13 @@ pub fn split(presented: &str) -> Option<(&str, &str)> {
 }
 
 /// SHA-256 of a secret.
-pub fn hash_secret(secret: &str) -> Vec<u8> {
-    Sha256::digest(secret.as_bytes()).to_vec()
+pub fn hash_secret(secret: &str) -> [u8; 32] {
+    Sha256::digest(secret.as_bytes()).into()
 }
 
 /// Compares a presented secret with a stored hash in constant time.
 pub fn secret_matches(secret: &str, stored_hash: &[u8]) -> bool {
-    Sha256::digest(secret.as_bytes())
-        .as_slice()
-        .ct_eq(stored_hash)
-        .into()
+    hash_secret(secret).as_slice().ct_eq(stored_hash).into()
 }
 
 #[cfg(test)]

@@ -383,7 +383,8 @@ pub fn read(plan: &ReadPlan, with_version: bool) -> Statement {
     text.push_str(" OFFSET ");
     b.bind_into(&mut text, Param::Int(plan.offset));
     text.push_str(
-        ")\n         SELECT coalesce((SELECT json_agg(pgrst_page)::text FROM pgrst_page), '[]'),\n                (SELECT count(*) FROM pgrst_page), ",
+        ") SELECT coalesce((SELECT json_agg(pgrst_page)::text FROM pgrst_page), '[]'), \
+         (SELECT count(*) FROM pgrst_page), ",
     );
     match plan.count {
         crate::plan::CountMode::Exact => {
