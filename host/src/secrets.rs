@@ -11,7 +11,7 @@ use rand::RngCore;
 const NONCE_BYTES: usize = 12;
 
 /// A problem with the key or a stored secret.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum SecretError {
     /// The key file could not be read or written.
     #[error("secret key file {path}: {message}")]

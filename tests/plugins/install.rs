@@ -178,6 +178,59 @@ async fn a_restarted_server_loads_compiled_plugins_without_compiling() {
 }
 
 #[tokio::test]
+async fn a_new_replica_compiles_a_workspace_plugin_once_for_concurrent_first_requests() {
+    let data_dir = support::temp_dir("plugin-herd").join("data");
+    let with_cache = |dir: &str| ServerOptions {
+        database_url: Some(support::shared_cluster().url()),
+        env: vec![(
+            "PLINTH_PLUGIN_CACHE_DIR".into(),
+            data_dir.join(dir).display().to_string(),
+        )],
+        data_dir: Some(data_dir.clone()),
+        ..Default::default()
+    };
+    let first = Plinth::start(with_cache("plugins"));
+    let ws = Workspace::provisioned(&first, "herd").await;
+    let (_, key) = ws.key_with_id(&["plugins:admin", "postgres:read"]).await;
+    let resp = ws
+        .admin
+        .with_token(&key)
+        .send_raw(
+            Method::PUT,
+            &format!("/v1/workspaces/{}/plugins/filter-parser", ws.id),
+            "application/wasm",
+            wasm(HOSTILE),
+        )
+        .await;
+    assert_eq!(resp.status, 201, "{}", resp.body);
+    first.terminate();
+
+    // A cold process with no compiled artifacts (as a new replica): no workspace,
+    // key, plugin resolution, pool or schema cached. Every request below misses at
+    // once; the workspace's parser is compiled once.
+    let second = Plinth::start(with_cache("plugins-of-a-new-replica"));
+    let client = second.anonymous().with_token(&key);
+    let path = format!("/v1/postgres/{}/rows/dl_resolved.people?fine", ws.id);
+    let answers = futures::future::join_all((0..16).map(|_| client.get(&path))).await;
+    for resp in &answers {
+        assert_eq!(resp.status, 200, "{}", resp.body);
+    }
+    let metrics = second
+        .anonymous()
+        .get("/metrics")
+        .await
+        .body
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        gauge(&metrics, "plinth_plugin_components{event=\"compiled\"}"),
+        (super::BUILTINS + 1) as f64,
+        "the workspace's parser was compiled more than once"
+    );
+}
+
+#[tokio::test]
 async fn a_hostile_filter_parser_costs_its_own_requests_a_clear_error_and_nothing_else() {
     let server = support::shared();
     let ws = Workspace::provisioned(server, "hostile over http").await;

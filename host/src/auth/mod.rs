@@ -10,7 +10,7 @@ pub mod scopes;
 use std::sync::Arc;
 use std::time::Duration;
 
-use moka::sync::Cache;
+use moka::future::Cache;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
 
@@ -100,12 +100,22 @@ impl Authenticator {
             invalidations,
         });
         let keys = this.keys.clone();
-        this.invalidations
-            .on_invalidation(move |message| match message {
-                Invalidation::Key(lookup) => keys.invalidate(lookup),
-                Invalidation::All => keys.invalidate_all(),
-                _ => {}
-            });
+        this.invalidations.on_invalidation(move |message| {
+            let keys = keys.clone();
+            let dropping = match message {
+                Invalidation::Key(lookup) => Some(lookup.clone()),
+                Invalidation::All => {
+                    keys.invalidate_all();
+                    None
+                }
+                _ => None,
+            };
+            async move {
+                if let Some(lookup) = dropping {
+                    keys.invalidate(&lookup).await;
+                }
+            }
+        });
         this
     }
 
@@ -126,7 +136,7 @@ impl Authenticator {
         else {
             return Ok(false);
         };
-        self.keys.invalidate(&lookup);
+        self.keys.invalidate(&lookup).await;
         let payload = format!("key:{lookup}");
         let started = std::time::Instant::now();
         loop {
@@ -166,14 +176,14 @@ impl Authenticator {
         let invalid = || AuthError::Invalid("unknown or revoked API key".into());
         let (lookup, secret) = api_key::split(token).ok_or_else(invalid)?;
         let known = if self.invalidations.is_listening() {
-            match self.keys.get(lookup) {
-                Some(hit) => hit,
-                None => {
-                    let found = self.find_key(lookup).await?;
-                    self.keys.insert(lookup.to_owned(), found.clone());
-                    found
-                }
-            }
+            // Concurrent first uses of a key look it up once.
+            self.keys
+                .try_get_with_by_ref(lookup, self.find_key(lookup))
+                .await
+                .map_err(|shared| match &*shared {
+                    AuthError::Control(error) => AuthError::Control(error.shared()),
+                    _ => invalid(),
+                })?
         } else {
             self.find_key(lookup).await?
         };

@@ -40,15 +40,33 @@ pub enum ControlError {
         /// The database's message.
         message: String,
     },
+    /// The failure of a load this request waited on instead of loading itself
+    /// (concurrent misses of a cache load once).
+    #[error("{message}")]
+    Shared {
+        /// The first failure's message.
+        message: String,
+        /// Whether it was [`ControlError::is_unavailable`].
+        unavailable: bool,
+    },
 }
 
 impl ControlError {
+    /// The same failure, for each request that waited on the load that met it.
+    pub fn shared(&self) -> Self {
+        Self::Shared {
+            message: self.to_string(),
+            unavailable: self.is_unavailable(),
+        }
+    }
+
     /// True when the database could not be reached (rather than refusing a statement).
     pub fn is_unavailable(&self) -> bool {
         match self {
             Self::Pool(_) => true,
             Self::Db(e) => e.is_closed() || e.code().is_none(),
             Self::Migration { .. } => false,
+            Self::Shared { unavailable, .. } => *unavailable,
         }
     }
 }

@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use futures::StreamExt;
+use futures::future::BoxFuture;
+use futures::{FutureExt, StreamExt};
 use tokio::sync::broadcast;
 use tokio_postgres::AsyncMessage;
 
@@ -44,7 +45,9 @@ impl Invalidation {
     }
 }
 
-type Handler = Box<dyn Fn(&Invalidation) + Send + Sync>;
+/// A cache's reaction to a message: a future the listener awaits before it
+/// acknowledges or broadcasts the message.
+type Handler = Box<dyn Fn(&Invalidation) -> BoxFuture<'static, ()> + Send + Sync>;
 
 /// Fan-out of invalidations to the caches of this process.
 #[derive(Clone)]
@@ -94,19 +97,25 @@ impl Invalidations {
         self.replica
     }
 
-    /// Registers a cache's handler; it runs on the listener task for every message,
-    /// before the message is broadcast, so it must be quick and must not block.
-    pub fn on_invalidation(&self, handler: impl Fn(&Invalidation) + Send + Sync + 'static) {
+    /// Registers a cache's handler. For every message the listener task awaits the
+    /// future it returns before the message is acknowledged or broadcast, so it must
+    /// be quick (dropping entries) and must not wait on anything else.
+    pub fn on_invalidation<F>(&self, handler: impl Fn(&Invalidation) -> F + Send + Sync + 'static)
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
         if let Ok(mut handlers) = self.handlers.write() {
-            handlers.push(Box::new(handler));
+            handlers.push(Box::new(move |message| handler(message).boxed()));
         }
     }
 
-    fn dispatch(&self, message: Invalidation) {
-        if let Ok(handlers) = self.handlers.read() {
-            for handler in handlers.iter() {
-                handler(&message);
-            }
+    async fn dispatch(&self, message: Invalidation) {
+        let applying: Vec<_> = match self.handlers.read() {
+            Ok(handlers) => handlers.iter().map(|handler| handler(&message)).collect(),
+            Err(_) => Vec::new(),
+        };
+        for applied in applying {
+            applied.await;
         }
         // Revocations are acknowledged once applied, so the revoker can wait for all.
         if let Invalidation::Key(lookup) = &message {
@@ -141,7 +150,7 @@ impl Invalidations {
             if let Err(error) = outcome {
                 tracing::warn!(%error, "invalidation listener lost its connection; caches are bypassed until it is back");
             }
-            self.dispatch(Invalidation::All);
+            self.dispatch(Invalidation::All).await;
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
@@ -167,11 +176,11 @@ impl Invalidations {
             }
         }
         // Anything cached before this point may have missed a message.
-        self.dispatch(Invalidation::All);
+        self.dispatch(Invalidation::All).await;
         self.listening.store(true, Ordering::Release);
         while let Some(message) = messages.next().await {
             if let AsyncMessage::Notification(note) = message? {
-                self.dispatch(Invalidation::parse(note.payload()));
+                self.dispatch(Invalidation::parse(note.payload())).await;
             }
         }
         Ok(())

@@ -1,10 +1,12 @@
 //! Which plugin a workspace uses: its own (installed with `plugins:admin`), else the
 //! platform's (installed by the operator), else the built-in one. Resolutions are
 //! cached per workspace and dropped when any replica installs or removes a plugin;
-//! requests already running keep the version they started with.
+//! requests already running keep the version they started with. Concurrent first
+//! requests of a workspace resolve (and load its component) once.
 
 use std::sync::Arc;
 
+use moka::future::Cache;
 use uuid::Uuid;
 use wasmtime::component::{Instance, InstancePre};
 use wasmtime::Store;
@@ -119,11 +121,11 @@ pub struct Registry {
     control: Option<ControlDb>,
     invalidations: Option<Invalidations>,
     builtins: std::sync::RwLock<Vec<Arc<Plugin>>>,
-    resolved: moka::sync::Cache<(PluginKind, Option<Uuid>), Arc<Plugin>>,
+    resolved: Cache<(PluginKind, Option<Uuid>), Arc<Plugin>>,
     /// Loaded plugins by kind, content, name and origin: the same bytes installed
     /// under two names (or by two workspaces) are two plugins that share the
     /// compiled component.
-    loaded: moka::sync::Cache<LoadedKey, Arc<Plugin>>,
+    loaded: Cache<LoadedKey, Arc<Plugin>>,
 }
 
 /// An installed plugin as listed.
@@ -141,21 +143,27 @@ pub struct PluginInfo {
 
 impl Registry {
     pub(crate) fn new(control: Option<ControlDb>, invalidations: Option<&Invalidations>) -> Self {
-        let resolved = moka::sync::Cache::builder().max_capacity(100_000).build();
+        let resolved: Cache<(PluginKind, Option<Uuid>), Arc<Plugin>> =
+            Cache::builder().max_capacity(100_000).build();
         if let Some(invalidations) = invalidations {
-            let cache: moka::sync::Cache<(PluginKind, Option<Uuid>), Arc<Plugin>> =
-                resolved.clone();
-            invalidations.on_invalidation(move |message| match message {
-                Invalidation::Other(kind, id) if kind == "plugins" => match Uuid::parse_str(id) {
-                    Ok(workspace) => {
-                        for kind in PluginKind::ALL {
-                            cache.invalidate(&(kind, Some(workspace)));
-                        }
+            let cache = resolved.clone();
+            invalidations.on_invalidation(move |message| {
+                let cache = cache.clone();
+                // Some(None): everything; Some(Some(ws)): that workspace's plugins.
+                let dropping = match message {
+                    Invalidation::Other(kind, id) if kind == "plugins" => {
+                        Some(Uuid::parse_str(id).ok())
                     }
-                    Err(_) => cache.invalidate_all(),
-                },
-                Invalidation::All => cache.invalidate_all(),
-                _ => {}
+                    Invalidation::All => Some(None),
+                    _ => None,
+                };
+                async move {
+                    match dropping {
+                        Some(Some(workspace)) => forget_workspace(&cache, workspace).await,
+                        Some(None) => cache.invalidate_all(),
+                        None => {}
+                    }
+                }
             });
         }
         Self {
@@ -163,7 +171,7 @@ impl Registry {
             invalidations: invalidations.cloned(),
             builtins: std::sync::RwLock::new(Vec::new()),
             resolved,
-            loaded: moka::sync::Cache::builder().max_capacity(1_000).build(),
+            loaded: Cache::builder().max_capacity(1_000).build(),
         }
     }
 
@@ -244,47 +252,51 @@ impl PluginRuntime {
         kind: PluginKind,
         workspace: Option<Uuid>,
     ) -> Result<Arc<Plugin>, PluginError> {
-        let registry = &self.registry;
-        let trusted = registry.trusted_cache();
-        if trusted {
-            if let Some(hit) = registry.resolved.get(&(kind, workspace)) {
-                return Ok(hit);
-            }
+        if !self.registry.trusted_cache() {
+            return self.resolve_uncached(kind, workspace).await;
         }
+        self.registry
+            .resolved
+            .try_get_with((kind, workspace), self.resolve_uncached(kind, workspace))
+            .await
+            .map_err(|shared| (*shared).clone())
+    }
+
+    /// Which plugin applies, asked of the control database; its component comes from
+    /// the cache of loaded plugins, which concurrent first uses fill once.
+    async fn resolve_uncached(
+        &self,
+        kind: PluginKind,
+        workspace: Option<Uuid>,
+    ) -> Result<Arc<Plugin>, PluginError> {
+        let registry = &self.registry;
         let host_error = |e: crate::control::ControlError| {
             PluginError::new(kind, "(resolving)", PluginFault::Host(e.to_string()))
         };
-        let plugin = match &registry.control {
-            None => registry.builtin(kind)?,
-            Some(control) => match control
-                .effective_plugin(kind.as_str(), workspace)
-                .await
-                .map_err(host_error)?
-            {
-                None => registry.builtin(kind)?,
-                Some(row) => {
-                    let digest: [u8; 32] = row.digest.as_slice().try_into().unwrap_or([0; 32]);
-                    let origin = match row.workspace_id {
-                        Some(ws) => Origin::Workspace(ws),
-                        None => Origin::Platform,
-                    };
-                    let key = (kind, digest, row.name.clone(), origin);
-                    match registry.loaded.get(&key) {
-                        Some(plugin) => plugin,
-                        None => {
-                            let wasm = control.plugin_wasm(row.id).await.map_err(host_error)?;
-                            let plugin = self.load(kind, &row.name, origin, Arc::new(wasm)).await?;
-                            registry.loaded.insert(key, plugin.clone());
-                            plugin
-                        }
-                    }
-                }
-            },
+        let Some(control) = &registry.control else {
+            return registry.builtin(kind);
         };
-        if trusted {
-            registry.resolved.insert((kind, workspace), plugin.clone());
-        }
-        Ok(plugin)
+        let Some(row) = control
+            .effective_plugin(kind.as_str(), workspace)
+            .await
+            .map_err(host_error)?
+        else {
+            return registry.builtin(kind);
+        };
+        let digest: [u8; 32] = row.digest.as_slice().try_into().unwrap_or([0; 32]);
+        let origin = match row.workspace_id {
+            Some(ws) => Origin::Workspace(ws),
+            None => Origin::Platform,
+        };
+        let key = (kind, digest, row.name.clone(), origin);
+        registry
+            .loaded
+            .try_get_with(key, async {
+                let wasm = control.plugin_wasm(row.id).await.map_err(host_error)?;
+                self.load(kind, &row.name, origin, Arc::new(wasm)).await
+            })
+            .await
+            .map_err(|shared| (*shared).clone())
     }
 
     /// Installs (or replaces) a plugin for a workspace, or platform-wide when
@@ -310,11 +322,14 @@ impl PluginRuntime {
             .store_plugin(kind.as_str(), workspace, name, &plugin.digest, &wasm)
             .await
             .map_err(|e| PluginError::new(kind, name, PluginFault::Host(e.to_string())))?;
-        self.registry.loaded.insert(
-            (kind, plugin.digest, name.to_owned(), origin),
-            plugin.clone(),
-        );
-        self.forget(workspace);
+        self.registry
+            .loaded
+            .insert(
+                (kind, plugin.digest, name.to_owned(), origin),
+                plugin.clone(),
+            )
+            .await;
+        self.forget(workspace).await;
         Ok(info(&plugin))
     }
 
@@ -332,7 +347,7 @@ impl PluginRuntime {
             .remove_plugin(kind.as_str(), workspace)
             .await
             .map_err(|e| PluginError::new(kind, "", PluginFault::Host(e.to_string())))?;
-        self.forget(workspace);
+        self.forget(workspace).await;
         Ok(removed)
     }
 
@@ -346,15 +361,21 @@ impl PluginRuntime {
         Ok(out)
     }
 
-    fn forget(&self, workspace: Option<Uuid>) {
+    async fn forget(&self, workspace: Option<Uuid>) {
         match workspace {
-            Some(ws) => {
-                for kind in PluginKind::ALL {
-                    self.registry.resolved.invalidate(&(kind, Some(ws)));
-                }
-            }
+            Some(ws) => forget_workspace(&self.registry.resolved, ws).await,
             None => self.registry.resolved.invalidate_all(),
         }
+    }
+}
+
+/// Drops a workspace's resolutions of every kind.
+async fn forget_workspace(
+    resolved: &Cache<(PluginKind, Option<Uuid>), Arc<Plugin>>,
+    workspace: Uuid,
+) {
+    for kind in PluginKind::ALL {
+        resolved.invalidate(&(kind, Some(workspace))).await;
     }
 }
 

@@ -1,7 +1,8 @@
 //! The schema cache: each workspace's exposed relations, their columns, keys and
 //! foreign keys, read from the live catalog. A value swapped whole; each request's
 //! transaction compares its version with `dl_meta.schema_state` (bumped by an event
-//! trigger on every DDL), so DDL made directly is seen on the next request.
+//! trigger on every DDL), so DDL made directly is seen on the next request. A
+//! workspace's first requests read the catalog once between them.
 
 mod load;
 mod types;
@@ -41,9 +42,17 @@ impl SchemaCaches {
         }
     }
 
-    /// The cached schema of a workspace, if any.
-    pub async fn get(&self, workspace: Uuid) -> Option<Arc<SchemaCache>> {
-        self.cache.get(&workspace).await
+    /// The cached schema of a workspace, or the one `load` reads; concurrent misses
+    /// of one workspace wait for a single load, and a failed load is not kept.
+    pub async fn get_or_load<E>(
+        &self,
+        workspace: Uuid,
+        load: impl std::future::Future<Output = Result<Arc<SchemaCache>, E>>,
+    ) -> Result<Arc<SchemaCache>, Arc<E>>
+    where
+        E: Send + Sync + 'static,
+    {
+        self.cache.try_get_with(workspace, load).await
     }
 
     /// Replaces a workspace's schema.

@@ -1,10 +1,11 @@
 //! Workspace resolution: the control database's workspace records, cached per process
-//! and dropped at once when any replica changes one.
+//! and dropped at once when any replica changes one. Concurrent misses of one
+//! workspace (a cold start, an expiry under load) wait for a single lookup.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use moka::sync::Cache;
+use moka::future::Cache;
 use uuid::Uuid;
 
 use crate::control::notify::{Invalidation, Invalidations};
@@ -34,36 +35,60 @@ impl Directory {
             invalidations,
         };
         let cache = this.cache.clone();
-        this.invalidations
-            .on_invalidation(move |message| match message {
-                Invalidation::Workspace(id) => {
-                    if let Ok(id) = Uuid::parse_str(id) {
-                        cache.invalidate(&id);
-                    }
+        this.invalidations.on_invalidation(move |message| {
+            let cache = cache.clone();
+            let dropping = match message {
+                Invalidation::Workspace(id) => Uuid::parse_str(id).ok(),
+                Invalidation::All => {
+                    cache.invalidate_all();
+                    None
                 }
-                Invalidation::All => cache.invalidate_all(),
-                _ => {}
-            });
+                _ => None,
+            };
+            async move {
+                if let Some(id) = dropping {
+                    cache.invalidate(&id).await;
+                }
+            }
+        });
         this
     }
 
-    /// The workspace, or `None` when there is no such workspace.
+    /// The workspace, or `None` when there is no such workspace (which is not cached:
+    /// it may be created the next moment).
     pub async fn get(&self, id: Uuid) -> Result<Option<Arc<Workspace>>, ControlError> {
-        let listening = self.invalidations.is_listening();
-        if listening {
-            if let Some(hit) = self.cache.get(&id) {
-                return Ok(Some(hit));
-            }
+        if !self.invalidations.is_listening() {
+            return Ok(self.control.workspace(id).await?.map(Arc::new));
         }
-        let found = self.control.workspace(id).await?.map(Arc::new);
-        if let (Some(ws), true) = (&found, listening) {
-            self.cache.insert(id, ws.clone());
+        let loaded = self
+            .cache
+            .try_get_with(id, async {
+                match self.control.workspace(id).await {
+                    Ok(Some(found)) => Ok(Arc::new(found)),
+                    Ok(None) => Err(Miss::Absent),
+                    Err(error) => Err(Miss::Failed(error)),
+                }
+            })
+            .await;
+        match loaded {
+            Ok(found) => Ok(Some(found)),
+            Err(miss) => match &*miss {
+                Miss::Absent => Ok(None),
+                Miss::Failed(error) => Err(error.shared()),
+            },
         }
-        Ok(found)
     }
 
     /// Forgets a workspace in this process (the trigger tells the others).
-    pub fn forget(&self, id: Uuid) {
-        self.cache.invalidate(&id);
+    pub async fn forget(&self, id: Uuid) {
+        self.cache.invalidate(&id).await;
     }
+}
+
+/// Why a lookup put nothing in the cache.
+enum Miss {
+    /// There is no such workspace.
+    Absent,
+    /// The control database failed.
+    Failed(ControlError),
 }

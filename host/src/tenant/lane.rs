@@ -67,11 +67,6 @@ impl Lane {
         }
     }
 
-    /// Whether its pool was closed (the workspace's pools were evicted).
-    pub fn is_closed(&self) -> bool {
-        self.pool.is_closed()
-    }
-
     /// The least busy connection, opened on first use; `Ok(None)` when every one has
     /// [`LANE_DEPTH`] statements in flight.
     pub async fn acquire(self: &Arc<Self>) -> Result<Option<Shared>, PoolError> {

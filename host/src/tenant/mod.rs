@@ -14,7 +14,7 @@ use uuid::Uuid;
 
 pub use directory::Directory;
 pub use lane::Shared;
-pub use pools::{PoolKind, PoolTarget, TenantPools};
+pub use pools::{PoolKind, PoolTarget, TenantPool, TenantPools};
 pub use transaction::{Access, Session, TenantContext, SET_CONTEXT_WITH_VERSION};
 
 use crate::cluster::Cluster;
@@ -42,6 +42,19 @@ pub enum TenantError {
     /// A stored secret could not be opened.
     #[error(transparent)]
     Secret(#[from] SecretError),
+}
+
+impl TenantError {
+    /// The same error, for each request that waited on the load that met it.
+    fn echo(&self) -> Self {
+        match self {
+            Self::WorkspaceNotFound(id) => Self::WorkspaceNotFound(*id),
+            Self::NotProvisioned(id) => Self::NotProvisioned(*id),
+            Self::Unavailable(detail) => Self::Unavailable(detail.clone()),
+            Self::Control(error) => Self::Control(error.shared()),
+            Self::Secret(error) => Self::Secret(error.clone()),
+        }
+    }
 }
 
 impl From<deadpool_postgres::PoolError> for TenantError {
@@ -126,33 +139,39 @@ impl Tenancy {
         workspace: &Workspace,
         kind: PoolKind,
     ) -> Result<deadpool_postgres::Pool, TenantError> {
-        if let Some(pool) = self.pools.cached(workspace.id, kind).await {
-            return Ok(pool);
-        }
-        let database = workspace
-            .database_name
-            .clone()
-            .ok_or(TenantError::NotProvisioned(workspace.id))?;
-        let login = match kind {
-            PoolKind::Admin => None,
-            PoolKind::Vault => Some(self.login(workspace.id, RoleKind::Vault).await?),
-            PoolKind::Api => Some(self.login(workspace.id, RoleKind::Api).await?),
-        };
-        Ok(self
-            .pools
-            .pool(workspace.id, kind, PoolTarget { database, login })
-            .await?)
+        Ok(self.tenant_pool(workspace, kind).await?.pool)
     }
 
     /// A shared connection of the workspace's API pool, for one statement that needs
     /// no session state; `None` when the lane is busy or the pool too small, and the
     /// caller takes a [`Session`] instead.
     pub async fn shared(&self, workspace: &Workspace) -> Result<Option<Shared>, TenantError> {
-        let pool = self.pool(workspace, PoolKind::Api).await?;
-        let Some(lane) = self.pools.lane(workspace.id, &pool).await else {
-            return Ok(None);
+        let pool = self.tenant_pool(workspace, PoolKind::Api).await?;
+        Ok(pool.shared().await?)
+    }
+
+    /// The pool and lane of `kind`, opened with the role's login on first use.
+    async fn tenant_pool(
+        &self,
+        workspace: &Workspace,
+        kind: PoolKind,
+    ) -> Result<pools::TenantPool, TenantError> {
+        let target = async {
+            let database = workspace
+                .database_name
+                .clone()
+                .ok_or(TenantError::NotProvisioned(workspace.id))?;
+            let login = match kind {
+                PoolKind::Admin => None,
+                PoolKind::Vault => Some(self.login(workspace.id, RoleKind::Vault).await?),
+                PoolKind::Api => Some(self.login(workspace.id, RoleKind::Api).await?),
+            };
+            Ok(PoolTarget { database, login })
         };
-        Ok(lane.acquire().await?)
+        self.pools
+            .pool(workspace.id, kind, target)
+            .await
+            .map_err(|shared: Arc<TenantError>| shared.echo())
     }
 
     /// A role's name and clear password, from the control database.

@@ -1,5 +1,6 @@
-//! Connection pools per workspace database: created on first use, evicted when idle,
-//! and all of them together held under one ceiling of server connections.
+//! Connection pools per workspace database: created on first use (once, however many
+//! requests need it at the same moment), evicted when idle, and all of them together
+//! held under one ceiling of server connections.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -12,7 +13,7 @@ use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-use super::lane::{Lane, MIN_POOL_FOR_LANE};
+use super::lane::{Lane, Shared, MIN_POOL_FOR_LANE};
 use crate::cluster::Cluster;
 use crate::config::PoolSettings;
 
@@ -43,11 +44,36 @@ pub struct PoolTarget {
     pub login: Option<(String, String)>,
 }
 
+/// One pool of a workspace, with the shared lane over it when it is an API pool
+/// large enough to lend connections to one. The lane lives and dies with its pool.
+#[derive(Clone)]
+pub struct TenantPool {
+    /// The pool.
+    pub pool: Pool,
+    lane: Option<Arc<Lane>>,
+}
+
+impl TenantPool {
+    fn new(kind: PoolKind, pool: Pool) -> Self {
+        let lane = (kind == PoolKind::Api && pool.status().max_size >= MIN_POOL_FOR_LANE)
+            .then(|| Arc::new(Lane::new(pool.clone())));
+        Self { pool, lane }
+    }
+
+    /// A shared connection of the lane, for one statement that needs no session
+    /// state; `None` when the pool has no lane or the lane is busy.
+    pub async fn shared(&self) -> Result<Option<Shared>, deadpool_postgres::PoolError> {
+        match &self.lane {
+            Some(lane) => lane.acquire().await,
+            None => Ok(None),
+        }
+    }
+}
+
 /// The per-workspace pools under a global ceiling.
 #[derive(Clone)]
 pub struct TenantPools {
-    pools: Cache<(Uuid, PoolKind), Pool>,
-    lanes: Cache<Uuid, Arc<Lane>>,
+    pools: Cache<(Uuid, PoolKind), TenantPool>,
     permits: Arc<Semaphore>,
     trim: Arc<Notify>,
     cluster: Cluster,
@@ -59,11 +85,10 @@ impl TenantPools {
     pub fn new(cluster: Cluster, settings: PoolSettings) -> Self {
         let pools = Cache::builder()
             .time_to_idle(settings.idle)
-            .eviction_listener(|_key, pool: Pool, _cause| pool.close())
+            .eviction_listener(|_key, entry: TenantPool, _cause| entry.pool.close())
             .build();
         let this = Self {
             pools,
-            lanes: Cache::builder().time_to_idle(settings.idle).build(),
             permits: Arc::new(Semaphore::new(settings.max_server_connections)),
             trim: Arc::new(Notify::new()),
             cluster,
@@ -74,62 +99,39 @@ impl TenantPools {
         this
     }
 
-    /// The pool of `workspace` of `kind`, created with `target` on first use.
-    pub async fn pool(
+    /// The pool of `workspace` of `kind`. On first use it is built with the target
+    /// that `target` resolves to; concurrent first uses wait for one build, and a
+    /// failure is not kept.
+    pub async fn pool<E>(
         &self,
         workspace: Uuid,
         kind: PoolKind,
-        target: PoolTarget,
-    ) -> Result<Pool, deadpool_postgres::BuildError> {
-        if let Some(pool) = self.pools.get(&(workspace, kind)).await {
-            return Ok(pool);
-        }
-        let pool = self.build(kind, target)?;
-        Ok(self
-            .pools
-            .get_with((workspace, kind), async move { pool })
-            .await)
-    }
-
-    /// The pool of `workspace` of `kind` if it is open already.
-    pub async fn cached(&self, workspace: Uuid, kind: PoolKind) -> Option<Pool> {
-        self.pools.get(&(workspace, kind)).await
-    }
-
-    /// The shared lane of `workspace` over its API `pool`; `None` when the pool is
-    /// too small to lend connections to one.
-    pub async fn lane(&self, workspace: Uuid, pool: &Pool) -> Option<Arc<Lane>> {
-        if pool.status().max_size < MIN_POOL_FOR_LANE {
-            return None;
-        }
-        let lane = self
-            .lanes
-            .get_with(workspace, async { Arc::new(Lane::new(pool.clone())) })
-            .await;
-        if !lane.is_closed() {
-            return Some(lane);
-        }
-        // Its pool was evicted (a password rotation): start over on the current one.
-        let fresh = Arc::new(Lane::new(pool.clone()));
-        self.lanes.insert(workspace, fresh.clone()).await;
-        Some(fresh)
+        target: impl Future<Output = Result<PoolTarget, E>>,
+    ) -> Result<TenantPool, Arc<E>>
+    where
+        E: From<deadpool_postgres::BuildError> + Send + Sync + 'static,
+    {
+        self.pools
+            .try_get_with((workspace, kind), async {
+                let pool = self.build(kind, target.await?)?;
+                Ok(TenantPool::new(kind, pool))
+            })
+            .await
     }
 
     /// Closes and forgets a workspace's pools (after a password rotation or a drop).
     pub async fn evict(&self, workspace: Uuid) {
-        self.lanes.remove(&workspace).await;
         for kind in [PoolKind::Api, PoolKind::Admin, PoolKind::Vault] {
-            if let Some(pool) = self.pools.remove(&(workspace, kind)).await {
-                pool.close();
+            if let Some(entry) = self.pools.remove(&(workspace, kind)).await {
+                entry.pool.close();
             }
         }
     }
 
     /// Closes every pool (shutdown).
     pub fn close_all(&self) {
-        self.lanes.invalidate_all();
-        for (_, pool) in self.pools.iter() {
-            pool.close();
+        for (_, entry) in self.pools.iter() {
+            entry.pool.close();
         }
         self.pools.invalidate_all();
     }
@@ -153,8 +155,8 @@ impl TenantPools {
     pub fn pool_stats(&self) -> Vec<(Uuid, PoolKind, usize, usize)> {
         self.pools
             .iter()
-            .map(|(key, pool)| {
-                let status = pool.status();
+            .map(|(key, entry)| {
+                let status = entry.pool.status();
                 (key.0, key.1, status.size, status.available)
             })
             .collect()
@@ -214,13 +216,14 @@ impl TenantPools {
             if pressed {
                 // Lanes hold their connections checked out: give them back so the
                 // idle ones can close (a busy workspace opens its lane again).
-                for (_, lane) in self.lanes.iter() {
-                    lane.release();
+                for (_, entry) in self.pools.iter() {
+                    if let Some(lane) = &entry.lane {
+                        lane.release();
+                    }
                 }
             }
-            self.lanes.run_pending_tasks().await;
-            for (_, pool) in self.pools.iter() {
-                pool.retain(|_, metrics| metrics.last_used() < idle);
+            for (_, entry) in self.pools.iter() {
+                entry.pool.retain(|_, metrics| metrics.last_used() < idle);
             }
             self.pools.run_pending_tasks().await;
         }

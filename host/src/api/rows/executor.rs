@@ -93,17 +93,33 @@ impl<'a> Rows<'a> {
         }
     }
 
+    /// The workspace's schema cache; concurrent requests that find none read the
+    /// catalog once.
     async fn schema(&self) -> Result<Arc<SchemaCache>, ApiError> {
-        if let Some(schema) = self.state.schema_caches.get(self.workspace.id).await {
-            return Ok(schema);
-        }
-        let session = self.state.tenancy.session(self.workspace).await?;
-        let schema = self.reload(&session).await?;
-        session.release();
+        self.state
+            .schema_caches
+            .get_or_load(self.workspace.id, async {
+                let session = self.state.tenancy.session(self.workspace).await?;
+                let schema = self.read_catalog(&session).await?;
+                session.release();
+                Ok(Arc::new(schema))
+            })
+            .await
+            .map_err(|shared: Arc<ApiError>| (*shared).clone())
+    }
+
+    /// Reads the catalog again and replaces the cached schema with it.
+    async fn reload(&self, session: &Session) -> Result<Arc<SchemaCache>, ApiError> {
+        let schema = Arc::new(self.read_catalog(session).await?);
+        self.state
+            .schema_caches
+            .put(self.workspace.id, schema.clone())
+            .await;
         Ok(schema)
     }
 
-    async fn reload(&self, session: &Session) -> Result<Arc<SchemaCache>, ApiError> {
+    /// The workspace's exposed relations, as the catalog has them now.
+    async fn read_catalog(&self, session: &Session) -> Result<SchemaCache, ApiError> {
         let registry: HashMap<String, String> = self
             .state
             .tenancy
@@ -113,16 +129,9 @@ impl<'a> Rows<'a> {
             .into_iter()
             .map(|t| (t.physical_name, t.table_name))
             .collect();
-        let schema = Arc::new(
-            schema_cache::load(session.client(), &registry)
-                .await
-                .map_err(ApiError::from_db)?,
-        );
-        self.state
-            .schema_caches
-            .put(self.workspace.id, schema.clone())
-            .await;
-        Ok(schema)
+        schema_cache::load(session.client(), &registry)
+            .await
+            .map_err(ApiError::from_db)
     }
 
     /// When a plan names something the cache lacks, the cache may be older than the

@@ -68,7 +68,7 @@ impl Tenancy {
         let _ = lock
             .execute("SELECT pg_advisory_unlock($1)", &[&lock_key(workspace_id)])
             .await;
-        self.directory.forget(workspace_id);
+        self.directory.forget(workspace_id).await;
         outcome
     }
 
