@@ -122,10 +122,14 @@ async fn installing_needs_the_plugins_admin_scope() {
     assert_eq!(resp.code(), "workspace_mismatch");
 }
 
-fn gauge(metrics: &str, name: &str) -> f64 {
+/// The server's count of plugin components obtained by `event` (compiled, loaded).
+async fn components(server: &Plinth, event: &str) -> f64 {
+    let metrics = server.anonymous().get("/metrics").await.body;
+    let metrics = metrics.as_str().expect("metrics are text");
+    let name = format!("plinth_plugin_components{{event=\"{event}\"}}");
     metrics
         .lines()
-        .find(|l| l.starts_with(name))
+        .find(|l| l.starts_with(&name))
         .and_then(|l| l.rsplit(' ').next())
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("no {name} in\n{metrics}"))
@@ -145,36 +149,11 @@ async fn a_restarted_server_loads_compiled_plugins_without_compiling() {
         ..Default::default()
     };
     let first = Plinth::start(options.clone());
-    let metrics = first
-        .anonymous()
-        .get("/metrics")
-        .await
-        .body
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(
-        gauge(&metrics, "plinth_plugin_components{event=\"compiled\"}"),
-        super::BUILTINS as f64
-    );
+    assert_eq!(components(&first, "compiled").await, super::BUILTINS as f64);
     first.terminate();
     let second = Plinth::start(options);
-    let metrics = second
-        .anonymous()
-        .get("/metrics")
-        .await
-        .body
-        .as_str()
-        .unwrap()
-        .to_owned();
-    assert_eq!(
-        gauge(&metrics, "plinth_plugin_components{event=\"compiled\"}"),
-        0.0
-    );
-    assert_eq!(
-        gauge(&metrics, "plinth_plugin_components{event=\"loaded\"}"),
-        super::BUILTINS as f64
-    );
+    assert_eq!(components(&second, "compiled").await, 0.0);
+    assert_eq!(components(&second, "loaded").await, super::BUILTINS as f64);
 }
 
 #[tokio::test]
@@ -215,16 +194,8 @@ async fn a_new_replica_compiles_a_workspace_plugin_once_for_concurrent_first_req
     for resp in &answers {
         assert_eq!(resp.status, 200, "{}", resp.body);
     }
-    let metrics = second
-        .anonymous()
-        .get("/metrics")
-        .await
-        .body
-        .as_str()
-        .unwrap()
-        .to_owned();
     assert_eq!(
-        gauge(&metrics, "plinth_plugin_components{event=\"compiled\"}"),
+        components(&second, "compiled").await,
         (super::BUILTINS + 1) as f64,
         "the workspace's parser was compiled more than once"
     );
