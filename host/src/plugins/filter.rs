@@ -22,6 +22,18 @@ const PARSE_CACHE_IDLE: std::time::Duration = std::time::Duration::from_secs(600
 /// timing what another one asked), the parser's content and the query string.
 type ParseKey = (Uuid, [u8; 32], String);
 
+/// A [`ParseKey`] borrowed from the request, to look up without copying the query
+/// string. It hashes as the owned key does: a tuple hashes its fields in order, and
+/// a `&str` as its `String`.
+#[derive(Hash)]
+struct ParseKeyRef<'a>(Uuid, &'a [u8; 32], &'a str);
+
+impl moka::Equivalent<ParseKey> for ParseKeyRef<'_> {
+    fn equivalent(&self, key: &ParseKey) -> bool {
+        self.0 == key.0 && *self.1 == key.1 && self.2 == key.2
+    }
+}
+
 /// A parser's answer as cached: the query, or its refusal.
 pub type Parsed = Result<Arc<Query>, ParseError>;
 
@@ -56,15 +68,17 @@ impl PluginRuntime {
         let plugin = self
             .resolve(PluginKind::FilterParser, Some(workspace))
             .await?;
-        let key = (workspace, plugin.digest, query.to_owned());
-        if let Some(hit) = self.parsed.entries.get(&key) {
+        let borrowed = ParseKeyRef(workspace, &plugin.digest, query);
+        if let Some(hit) = self.parsed.entries.get(&borrowed) {
             return Ok(hit);
         }
         let parsed = self
             .parse_with(&plugin, Some(workspace), query)
             .await?
             .map(Arc::new);
-        self.parsed.entries.insert(key, parsed.clone());
+        self.parsed
+            .entries
+            .insert((workspace, plugin.digest, query.to_owned()), parsed.clone());
         Ok(parsed)
     }
 
@@ -153,4 +167,29 @@ pub fn check_shape(query: &Query) -> Result<(), String> {
         )?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_borrowed_parse_key_finds_the_owned_one() {
+        let cache: moka::sync::Cache<ParseKey, u8> = moka::sync::Cache::new(10);
+        let workspace = Uuid::new_v4();
+        let digest = [7u8; 32];
+        cache.insert((workspace, digest, "select=id&limit=2".to_owned()), 1);
+        assert_eq!(
+            cache.get(&ParseKeyRef(workspace, &digest, "select=id&limit=2")),
+            Some(1)
+        );
+        assert_eq!(
+            cache.get(&ParseKeyRef(workspace, &digest, "select=id")),
+            None
+        );
+        assert_eq!(
+            cache.get(&ParseKeyRef(workspace, &[8u8; 32], "select=id&limit=2")),
+            None
+        );
+    }
 }

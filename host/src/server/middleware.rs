@@ -19,17 +19,13 @@ pub const API_VERSION: &str = "x-api-version";
 /// The API versions this server speaks.
 pub const SUPPORTED_API_VERSIONS: &[&str] = &["2024-01-01"];
 
-/// The id of the current request, in the request's extensions.
-#[derive(Debug, Clone)]
-pub struct RequestId(pub String);
-
 /// The one middleware every request passes, in this order: a request id (a sane
 /// incoming `X-Request-Id`, or a new one) that the log lines carry and the response
 /// echoes; the `X-API-Version` check; the request deadline (504 past it); the JSON
 /// error shape for any error a framework answered in plain text; the metrics and
 /// the access-log line. One layer rather than four: each layer is a boxed future
 /// per request, and on a primary-key read they showed as a tenth of the host's CPU.
-pub async fn envelope(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub async fn envelope(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let id = request
         .headers()
@@ -43,7 +39,6 @@ pub async fn envelope(State(state): State<AppState>, mut request: Request, next:
         })
         .map(str::to_owned)
         .unwrap_or_else(new_request_id);
-    request.extensions_mut().insert(RequestId(id.clone()));
     let method = request.method().clone();
     let matched = request.extensions().get::<MatchedPath>().cloned();
     let route = matched.as_ref().map_or("unmatched", MatchedPath::as_str);
