@@ -177,13 +177,18 @@ impl Authenticator {
         let (lookup, secret) = api_key::split(token).ok_or_else(invalid)?;
         let known = if self.invalidations.is_listening() {
             // Concurrent first uses of a key look it up once.
-            self.keys
-                .try_get_with_by_ref(lookup, self.find_key(lookup))
-                .await
-                .map_err(|shared| match &*shared {
-                    AuthError::Control(error) => AuthError::Control(error.shared()),
-                    _ => invalid(),
-                })?
+            let cached = async {
+                self.keys
+                    .try_get_with_by_ref(lookup, self.find_key(lookup))
+                    .await
+                    .map_err(|shared| match &*shared {
+                        AuthError::Control(error) => AuthError::Control(error.shared()),
+                        _ => invalid(),
+                    })
+            };
+            self.invalidations
+                .guard(cached, self.keys.invalidate(lookup), self.find_key(lookup))
+                .await?
         } else {
             self.find_key(lookup).await?
         };

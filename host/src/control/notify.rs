@@ -3,7 +3,8 @@
 //! before anything else sees it. While the listener is down the caches are
 //! bypassed, so a revocation is never missed.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
@@ -55,6 +56,7 @@ pub struct Invalidations {
     sender: broadcast::Sender<Invalidation>,
     listening: Arc<AtomicBool>,
     stopping: Arc<AtomicBool>,
+    epoch: Epoch,
     handlers: Arc<RwLock<Vec<Handler>>>,
     replica: Uuid,
     control: ControlDb,
@@ -68,6 +70,7 @@ impl Invalidations {
             sender,
             listening: Arc::new(AtomicBool::new(false)),
             stopping: Arc::new(AtomicBool::new(false)),
+            epoch: Epoch::default(),
             handlers: Arc::new(RwLock::new(Vec::new())),
             replica: Uuid::new_v4(),
             control,
@@ -109,7 +112,23 @@ impl Invalidations {
         }
     }
 
+    /// A cache's answer that cannot outlive an invalidation it overlapped. A load
+    /// that read the control database just before a change, and put what it read in
+    /// the cache just after the change's handler dropped the entry, would keep the
+    /// old value there until its TTL (a revoked key that still works). So when any
+    /// message was dispatched while `cached` ran, the entry is dropped with `forget`
+    /// and `fresh` answers instead. Messages are rare; the extra lookup is too.
+    pub async fn guard<T, E>(
+        &self,
+        cached: impl Future<Output = Result<T, E>>,
+        forget: impl Future<Output = ()>,
+        fresh: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        self.epoch.guard(cached, forget, fresh).await
+    }
+
     async fn dispatch(&self, message: Invalidation) {
+        self.epoch.advance();
         let applying: Vec<_> = match self.handlers.read() {
             Ok(handlers) => handlers.iter().map(|handler| handler(&message)).collect(),
             Err(_) => Vec::new(),
@@ -184,5 +203,67 @@ impl Invalidations {
             }
         }
         Ok(())
+    }
+}
+
+/// Messages dispatched so far, advanced before their handlers run: what lets a load
+/// tell that one overlapped it.
+#[derive(Clone, Default)]
+struct Epoch(Arc<AtomicU64>);
+
+impl Epoch {
+    fn advance(&self) {
+        self.0.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// See [`Invalidations::guard`].
+    async fn guard<T, E>(
+        &self,
+        cached: impl Future<Output = Result<T, E>>,
+        forget: impl Future<Output = ()>,
+        fresh: impl Future<Output = Result<T, E>>,
+    ) -> Result<T, E> {
+        let seen = self.0.load(Ordering::Acquire);
+        let answer = cached.await;
+        if self.0.load(Ordering::Acquire) == seen {
+            return answer;
+        }
+        forget.await;
+        fresh.await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicBool;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_load_that_overlapped_an_invalidation_is_dropped_and_asked_again() {
+        let epoch = Epoch::default();
+        let forgot = AtomicBool::new(false);
+        let forget = || async { forgot.store(true, Ordering::Release) };
+        let quiet = epoch
+            .guard(async { Ok::<_, ()>("cached") }, forget(), async {
+                Ok("fresh")
+            })
+            .await;
+        assert_eq!(quiet, Ok("cached"));
+        assert!(!forgot.load(Ordering::Acquire));
+
+        let overlapped = epoch
+            .guard(
+                async {
+                    // A message is dispatched while the load runs.
+                    epoch.advance();
+                    Ok::<_, ()>("stale")
+                },
+                forget(),
+                async { Ok("fresh") },
+            )
+            .await;
+        assert_eq!(overlapped, Ok("fresh"));
+        assert!(forgot.load(Ordering::Acquire));
     }
 }

@@ -252,14 +252,28 @@ impl PluginRuntime {
         kind: PluginKind,
         workspace: Option<Uuid>,
     ) -> Result<Arc<Plugin>, PluginError> {
-        if !self.registry.trusted_cache() {
-            return self.resolve_uncached(kind, workspace).await;
+        let registry = &self.registry;
+        let fresh = self.resolve_uncached(kind, workspace);
+        if !registry.trusted_cache() {
+            return fresh.await;
         }
-        self.registry
-            .resolved
-            .try_get_with((kind, workspace), self.resolve_uncached(kind, workspace))
-            .await
-            .map_err(|shared| (*shared).clone())
+        let key = (kind, workspace);
+        let cached = async {
+            registry
+                .resolved
+                .try_get_with(key, self.resolve_uncached(kind, workspace))
+                .await
+                .map_err(|shared| (*shared).clone())
+        };
+        match &registry.invalidations {
+            Some(invalidations) => {
+                invalidations
+                    .guard(cached, registry.resolved.invalidate(&key), fresh)
+                    .await
+            }
+            // No other replica: only this process's installs change plugins.
+            None => cached.await,
+        }
     }
 
     /// Which plugin applies, asked of the control database; its component comes from

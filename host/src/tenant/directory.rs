@@ -60,23 +60,29 @@ impl Directory {
         if !self.invalidations.is_listening() {
             return Ok(self.control.workspace(id).await?.map(Arc::new));
         }
-        let loaded = self
-            .cache
-            .try_get_with(id, async {
-                match self.control.workspace(id).await {
-                    Ok(Some(found)) => Ok(Arc::new(found)),
-                    Ok(None) => Err(Miss::Absent),
-                    Err(error) => Err(Miss::Failed(error)),
-                }
-            })
-            .await;
-        match loaded {
-            Ok(found) => Ok(Some(found)),
-            Err(miss) => match &*miss {
-                Miss::Absent => Ok(None),
-                Miss::Failed(error) => Err(error.shared()),
-            },
-        }
+        let cached = async {
+            let loaded = self
+                .cache
+                .try_get_with(id, async {
+                    match self.control.workspace(id).await {
+                        Ok(Some(found)) => Ok(Arc::new(found)),
+                        Ok(None) => Err(Miss::Absent),
+                        Err(error) => Err(Miss::Failed(error)),
+                    }
+                })
+                .await;
+            match loaded {
+                Ok(found) => Ok(Some(found)),
+                Err(miss) => match &*miss {
+                    Miss::Absent => Ok(None),
+                    Miss::Failed(error) => Err(error.shared()),
+                },
+            }
+        };
+        let fresh = async { Ok(self.control.workspace(id).await?.map(Arc::new)) };
+        self.invalidations
+            .guard(cached, self.cache.invalidate(&id), fresh)
+            .await
     }
 
     /// Forgets a workspace in this process (the trigger tells the others).
