@@ -10,6 +10,7 @@ pub mod scopes;
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt;
 use moka::future::Cache;
 use subtle::ConstantTimeEq;
 use uuid::Uuid;
@@ -175,22 +176,13 @@ impl Authenticator {
     async fn api_key(&self, token: &str) -> Result<Principal, AuthError> {
         let invalid = || AuthError::Invalid("unknown or revoked API key".into());
         let (lookup, secret) = api_key::split(token).ok_or_else(invalid)?;
-        let known = if self.invalidations.is_listening() {
-            // Concurrent first uses of a key look it up once.
-            let cached = async {
-                self.keys
-                    .try_get_with_by_ref(lookup, self.find_key(lookup))
-                    .await
-                    .map_err(|shared| match &*shared {
-                        AuthError::Control(error) => AuthError::Control(error.shared()),
-                        _ => invalid(),
-                    })
-            };
-            self.invalidations
-                .guard(cached, self.keys.invalidate(lookup), self.find_key(lookup))
-                .await?
+        let known = if !self.invalidations.is_listening() {
+            self.find_key(lookup).boxed().await?
+        } else if let Some(hit) = self.keys.get(lookup).await {
+            hit
         } else {
-            self.find_key(lookup).await?
+            // Boxed: the loading future is large, and a hit should not carry it.
+            self.load_key(lookup).boxed().await?
         };
         let known = known.ok_or_else(invalid)?;
         let stored = &known.stored;
@@ -203,6 +195,22 @@ impl Authenticator {
             scopes: known.scopes,
             claims: known.claims.clone(),
         })
+    }
+
+    /// A miss: one lookup for every request that misses `lookup` meanwhile.
+    async fn load_key(&self, lookup: &str) -> Result<Option<Arc<KnownKey>>, AuthError> {
+        let cached = async {
+            self.keys
+                .try_get_with_by_ref(lookup, self.find_key(lookup))
+                .await
+                .map_err(|shared| match &*shared {
+                    AuthError::Control(error) => AuthError::Control(error.shared()),
+                    other => AuthError::Invalid(other.to_string()),
+                })
+        };
+        self.invalidations
+            .guard(cached, self.keys.invalidate(lookup), self.find_key(lookup))
+            .await
     }
 
     /// A key from the control database, with what every request it signs needs.

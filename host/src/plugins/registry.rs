@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use futures::FutureExt;
 use moka::future::Cache;
 use uuid::Uuid;
 use wasmtime::component::{Instance, InstancePre};
@@ -252,9 +253,26 @@ impl PluginRuntime {
         kind: PluginKind,
         workspace: Option<Uuid>,
     ) -> Result<Arc<Plugin>, PluginError> {
+        let trusted = self.registry.trusted_cache();
+        if trusted {
+            if let Some(hit) = self.registry.resolved.get(&(kind, workspace)).await {
+                return Ok(hit);
+            }
+        }
+        // Boxed: the loading future is large, and a hit should not carry it.
+        self.resolve_missed(kind, workspace, trusted).boxed().await
+    }
+
+    /// A miss: one resolution for every request that misses it meanwhile.
+    async fn resolve_missed(
+        &self,
+        kind: PluginKind,
+        workspace: Option<Uuid>,
+        trusted: bool,
+    ) -> Result<Arc<Plugin>, PluginError> {
         let registry = &self.registry;
         let fresh = self.resolve_uncached(kind, workspace);
-        if !registry.trusted_cache() {
+        if !trusted {
             return fresh.await;
         }
         let key = (kind, workspace);

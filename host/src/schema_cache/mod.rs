@@ -42,6 +42,11 @@ impl SchemaCaches {
         }
     }
 
+    /// The cached schema of a workspace, if any.
+    pub async fn get(&self, workspace: Uuid) -> Option<Arc<SchemaCache>> {
+        self.cache.get(&workspace).await
+    }
+
     /// The cached schema of a workspace, or the one `load` reads; concurrent misses
     /// of one workspace wait for a single load, and a failed load is not kept.
     pub async fn get_or_load<E>(

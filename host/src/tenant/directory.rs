@@ -5,6 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use futures::FutureExt;
 use moka::future::Cache;
 use uuid::Uuid;
 
@@ -60,6 +61,15 @@ impl Directory {
         if !self.invalidations.is_listening() {
             return Ok(self.control.workspace(id).await?.map(Arc::new));
         }
+        if let Some(hit) = self.cache.get(&id).await {
+            return Ok(Some(hit));
+        }
+        // Boxed: the loading future is large, and a hit should not carry it.
+        self.load(id).boxed().await
+    }
+
+    /// A miss: one lookup for every request that misses `id` meanwhile.
+    async fn load(&self, id: Uuid) -> Result<Option<Arc<Workspace>>, ControlError> {
         let cached = async {
             let loaded = self
                 .cache

@@ -10,6 +10,7 @@ mod transaction;
 
 use std::sync::Arc;
 
+use futures::FutureExt;
 use uuid::Uuid;
 
 pub use directory::Directory;
@@ -155,7 +156,20 @@ impl Tenancy {
         &self,
         workspace: &Workspace,
         kind: PoolKind,
-    ) -> Result<pools::TenantPool, TenantError> {
+    ) -> Result<TenantPool, TenantError> {
+        if let Some(pool) = self.pools.cached(workspace.id, kind).await {
+            return Ok(pool);
+        }
+        // Boxed: the opening future is large, and a hit should not carry it.
+        self.open_pool(workspace, kind).boxed().await
+    }
+
+    /// A miss: one login and one pool for every request that misses it meanwhile.
+    async fn open_pool(
+        &self,
+        workspace: &Workspace,
+        kind: PoolKind,
+    ) -> Result<TenantPool, TenantError> {
         let target = async {
             let database = workspace
                 .database_name

@@ -99,6 +99,11 @@ impl TenantPools {
         this
     }
 
+    /// The pool of `workspace` of `kind` if it is open already.
+    pub async fn cached(&self, workspace: Uuid, kind: PoolKind) -> Option<TenantPool> {
+        self.pools.get(&(workspace, kind)).await
+    }
+
     /// The pool of `workspace` of `kind`. On first use it is built with the target
     /// that `target` resolves to; concurrent first uses wait for one build, and a
     /// failure is not kept.

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use deadpool_postgres::ClientWrapper;
+use futures::FutureExt;
 use tokio_postgres::error::SqlState;
 
 use crate::api::AppState;
@@ -96,6 +97,15 @@ impl<'a> Rows<'a> {
     /// The workspace's schema cache; concurrent requests that find none read the
     /// catalog once.
     async fn schema(&self) -> Result<Arc<SchemaCache>, ApiError> {
+        if let Some(schema) = self.state.schema_caches.get(self.workspace.id).await {
+            return Ok(schema);
+        }
+        // Boxed: the loading future is large, and a hit should not carry it.
+        self.load_schema().boxed().await
+    }
+
+    /// A miss: one catalog read for every request that misses it meanwhile.
+    async fn load_schema(&self) -> Result<Arc<SchemaCache>, ApiError> {
         self.state
             .schema_caches
             .get_or_load(self.workspace.id, async {
