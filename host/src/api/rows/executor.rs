@@ -186,7 +186,9 @@ impl<'a> Rows<'a> {
         match attempt(schema) {
             Ok(done) => Ok(done),
             Err(error @ (PlanError::UnknownRelation { .. } | PlanError::UnknownColumn { .. })) => {
-                match self.fresher(schema).await? {
+                // Boxed, as every rare await here: a request's future is as large as
+                // its largest await, and the common path should not carry this one.
+                match self.fresher(schema).boxed().await? {
                     Some(fresh) => {
                         *schema = fresh;
                         Ok(attempt(schema)?)
@@ -349,8 +351,10 @@ impl<'a> Rows<'a> {
                     None,
                 ),
                 None => {
-                    let session = self.state.tenancy.session(self.workspace).await?;
-                    let outcome = self.run_read(&session, &schema, &plan, context_free).await;
+                    let (outcome, session) = self
+                        .read_in_session(&schema, &plan, context_free)
+                        .boxed()
+                        .await?;
                     (outcome, Some(session))
                 }
             };
@@ -366,14 +370,36 @@ impl<'a> Rows<'a> {
                 Err(e) => return Err(ApiError::from_db(e)),
             }
             drop(shared);
-            let session = match session {
-                Some(session) => session,
-                None => self.state.tenancy.session(self.workspace).await?,
-            };
-            schema = self.reload(&session).await?;
-            session.release();
+            schema = self.reload_after_stale(session).boxed().await?;
         }
         Err(ApiError::database_unavailable())
+    }
+
+    /// A read in a session of its own: the lane was busy, or the read needs the
+    /// tenant context.
+    async fn read_in_session(
+        &self,
+        schema: &SchemaCache,
+        plan: &ReadPlan,
+        context_free: bool,
+    ) -> Result<(Result<Outcome<Page>, tokio_postgres::Error>, Session), ApiError> {
+        let session = self.state.tenancy.session(self.workspace).await?;
+        let outcome = self.run_read(&session, schema, plan, context_free).await;
+        Ok((outcome, session))
+    }
+
+    /// The schema again after a read found it stale, in the read's session if it had one.
+    async fn reload_after_stale(
+        &self,
+        session: Option<Session>,
+    ) -> Result<Arc<SchemaCache>, ApiError> {
+        let session = match session {
+            Some(session) => session,
+            None => self.state.tenancy.session(self.workspace).await?,
+        };
+        let schema = self.reload(&session).await?;
+        session.release();
+        Ok(schema)
     }
 
     /// Runs the read; `context_free` when every relation it touches is
