@@ -4,7 +4,7 @@
 use reqwest::Method;
 
 use super::{HOSTILE, JSONSCHEMA_POLICY};
-use crate::support::{self, Plinth, ServerOptions, Workspace};
+use crate::support::{self, Api, Plinth, Resp, ServerOptions, Workspace};
 
 fn wasm(path: &str) -> Vec<u8> {
     std::fs::read(path).expect("plugin built")
@@ -104,14 +104,7 @@ async fn installing_needs_the_plugins_admin_scope() {
     let server = support::shared();
     let ws = Workspace::create(server, "no plugin scope").await;
     let client = ws.key(&["postgres:read", "postgres:write"]).await;
-    let resp = client
-        .send_raw(
-            Method::PUT,
-            &format!("/v1/workspaces/{}/plugins/filter-parser", ws.id),
-            "application/wasm",
-            wasm(HOSTILE),
-        )
-        .await;
+    let resp = install_hostile_parser(&client, &ws.id).await;
     assert_eq!(resp.status, 403);
     let other = Workspace::create(server, "someone else").await;
     let admin_elsewhere = other.key(&["plugins:admin"]).await;
@@ -120,6 +113,32 @@ async fn installing_needs_the_plugins_admin_scope() {
         .await;
     assert_eq!(resp.status, 403);
     assert_eq!(resp.code(), "workspace_mismatch");
+}
+
+/// Installs the hostile filter parser as the workspace's own.
+async fn install_hostile_parser(client: &Api, workspace: &str) -> Resp {
+    client
+        .send_raw(
+            Method::PUT,
+            &format!("/v1/workspaces/{workspace}/plugins/filter-parser"),
+            "application/wasm",
+            wasm(HOSTILE),
+        )
+        .await
+}
+
+/// A server on the shared cluster with its own data directory and its compiled
+/// plugins in `data_dir/<cache>`, not the run's shared artifact cache.
+fn with_own_plugin_cache(data_dir: &std::path::Path, cache: &str) -> ServerOptions {
+    ServerOptions {
+        database_url: Some(support::shared_cluster().url()),
+        env: vec![(
+            "PLINTH_PLUGIN_CACHE_DIR".into(),
+            data_dir.join(cache).display().to_string(),
+        )],
+        data_dir: Some(data_dir.to_path_buf()),
+        ..Default::default()
+    }
 }
 
 /// The server's count of plugin components obtained by `event` (compiled, loaded).
@@ -138,16 +157,8 @@ async fn components(server: &Plinth, event: &str) -> f64 {
 #[tokio::test]
 async fn a_restarted_server_loads_compiled_plugins_without_compiling() {
     let data_dir = support::temp_dir("plugin-restart").join("data");
-    let options = ServerOptions {
-        database_url: Some(support::shared_cluster().url()),
-        // Its own cache (the default place, in the data directory), not the run's.
-        env: vec![(
-            "PLINTH_PLUGIN_CACHE_DIR".into(),
-            data_dir.join("plugins").display().to_string(),
-        )],
-        data_dir: Some(data_dir),
-        ..Default::default()
-    };
+    // Its own cache (the default place, in the data directory), not the run's.
+    let options = with_own_plugin_cache(&data_dir, "plugins");
     let first = Plinth::start(options.clone());
     assert_eq!(components(&first, "compiled").await, super::BUILTINS as f64);
     first.terminate();
@@ -159,28 +170,11 @@ async fn a_restarted_server_loads_compiled_plugins_without_compiling() {
 #[tokio::test]
 async fn a_new_replica_compiles_a_workspace_plugin_once_for_concurrent_first_requests() {
     let data_dir = support::temp_dir("plugin-herd").join("data");
-    let with_cache = |dir: &str| ServerOptions {
-        database_url: Some(support::shared_cluster().url()),
-        env: vec![(
-            "PLINTH_PLUGIN_CACHE_DIR".into(),
-            data_dir.join(dir).display().to_string(),
-        )],
-        data_dir: Some(data_dir.clone()),
-        ..Default::default()
-    };
+    let with_cache = |dir: &str| with_own_plugin_cache(&data_dir, dir);
     let first = Plinth::start(with_cache("plugins"));
     let ws = Workspace::provisioned(&first, "herd").await;
     let (_, key) = ws.key_with_id(&["plugins:admin", "postgres:read"]).await;
-    let resp = ws
-        .admin
-        .with_token(&key)
-        .send_raw(
-            Method::PUT,
-            &format!("/v1/workspaces/{}/plugins/filter-parser", ws.id),
-            "application/wasm",
-            wasm(HOSTILE),
-        )
-        .await;
+    let resp = install_hostile_parser(&ws.admin.with_token(&key), &ws.id).await;
     assert_eq!(resp.status, 201, "{}", resp.body);
     first.terminate();
 
@@ -207,14 +201,7 @@ async fn a_hostile_filter_parser_costs_its_own_requests_a_clear_error_and_nothin
     let ws = Workspace::provisioned(server, "hostile over http").await;
     let neighbour = Workspace::provisioned(server, "hostile neighbour").await;
     let admin = ws.key(&["plugins:admin", "postgres:read"]).await;
-    let resp = admin
-        .send_raw(
-            Method::PUT,
-            &format!("/v1/workspaces/{}/plugins/filter-parser", ws.id),
-            "application/wasm",
-            wasm(HOSTILE),
-        )
-        .await;
+    let resp = install_hostile_parser(&admin, &ws.id).await;
     assert_eq!(resp.status, 201, "{}", resp.body);
     let rows = |q: &str| format!("/v1/postgres/{}/rows/dl_resolved.people?{q}", ws.id);
     let started = std::time::Instant::now();

@@ -20,7 +20,7 @@ pub use principal::{Credential, Principal};
 pub use scopes::{Scope, ScopeSet};
 
 use crate::control::api_keys::StoredKey;
-use crate::control::notify::{Invalidation, Invalidations};
+use crate::control::notify::{Dropping, Invalidation, Invalidations};
 use crate::control::{ControlDb, ControlError};
 
 /// How long a key lookup is trusted without a notification.
@@ -100,23 +100,11 @@ impl Authenticator {
             keys,
             invalidations,
         });
-        let keys = this.keys.clone();
-        this.invalidations.on_invalidation(move |message| {
-            let keys = keys.clone();
-            let dropping = match message {
-                Invalidation::Key(lookup) => Some(lookup.clone()),
-                Invalidation::All => {
-                    keys.invalidate_all();
-                    None
-                }
-                _ => None,
-            };
-            async move {
-                if let Some(lookup) = dropping {
-                    keys.invalidate(&lookup).await;
-                }
-            }
-        });
+        this.invalidations
+            .follow(&this.keys, |message| match message {
+                Invalidation::Key(lookup) => Dropping::Keys(vec![lookup.clone()]),
+                _ => Dropping::Nothing,
+            });
         this
     }
 

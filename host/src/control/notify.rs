@@ -4,6 +4,7 @@
 //! bypassed, so a revocation is never missed.
 
 use std::future::Future;
+use std::hash::Hash;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -49,6 +50,16 @@ impl Invalidation {
 /// A cache's reaction to a message: a future the listener awaits before it
 /// acknowledges or broadcasts the message.
 type Handler = Box<dyn Fn(&Invalidation) -> BoxFuture<'static, ()> + Send + Sync>;
+
+/// What one message drops from one cache.
+pub enum Dropping<K> {
+    /// Nothing: the message is about something else.
+    Nothing,
+    /// These entries.
+    Keys(Vec<K>),
+    /// Every entry.
+    Everything,
+}
 
 /// Fan-out of invalidations to the caches of this process.
 #[derive(Clone)]
@@ -100,15 +111,39 @@ impl Invalidations {
         self.replica
     }
 
-    /// Registers a cache's handler. For every message the listener task awaits the
-    /// future it returns before the message is acknowledged or broadcast, so it must
-    /// be quick (dropping entries) and must not wait on anything else.
-    pub fn on_invalidation<F>(&self, handler: impl Fn(&Invalidation) -> F + Send + Sync + 'static)
-    where
-        F: std::future::Future<Output = ()> + Send + 'static,
+    /// Keeps a cache in step with the messages: `select` names what each message
+    /// drops from it, and a reconnect ([`Invalidation::All`]) drops everything. The
+    /// listener task applies it before the message is acknowledged or broadcast.
+    pub fn follow<K, V>(
+        &self,
+        cache: &moka::future::Cache<K, V>,
+        select: impl Fn(&Invalidation) -> Dropping<K> + Send + Sync + 'static,
+    ) where
+        K: Hash + Eq + Send + Sync + 'static,
+        V: Clone + Send + Sync + 'static,
     {
+        let cache = cache.clone();
+        let handler: Handler = Box::new(move |message| {
+            let cache = cache.clone();
+            let dropping = match message {
+                Invalidation::All => Dropping::Everything,
+                other => select(other),
+            };
+            async move {
+                match dropping {
+                    Dropping::Nothing => {}
+                    Dropping::Keys(keys) => {
+                        for key in keys {
+                            cache.invalidate(&key).await;
+                        }
+                    }
+                    Dropping::Everything => cache.invalidate_all(),
+                }
+            }
+            .boxed()
+        });
         if let Ok(mut handlers) = self.handlers.write() {
-            handlers.push(Box::new(move |message| handler(message).boxed()));
+            handlers.push(handler);
         }
     }
 

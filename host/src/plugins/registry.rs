@@ -19,7 +19,7 @@ use super::bindings::exports::plinth::vault::adapter as vault_exports;
 use super::runtime::PluginRuntime;
 use super::state::HostState;
 use super::{builtin, PluginError, PluginFault, PluginKind};
-use crate::control::notify::{Invalidation, Invalidations};
+use crate::control::notify::{Dropping, Invalidation, Invalidations};
 use crate::control::ControlDb;
 
 /// Where a plugin comes from.
@@ -147,24 +147,13 @@ impl Registry {
         let resolved: Cache<(PluginKind, Option<Uuid>), Arc<Plugin>> =
             Cache::builder().max_capacity(100_000).build();
         if let Some(invalidations) = invalidations {
-            let cache = resolved.clone();
-            invalidations.on_invalidation(move |message| {
-                let cache = cache.clone();
-                // Some(None): everything; Some(Some(ws)): that workspace's plugins.
-                let dropping = match message {
-                    Invalidation::Other(kind, id) if kind == "plugins" => {
-                        Some(Uuid::parse_str(id).ok())
-                    }
-                    Invalidation::All => Some(None),
-                    _ => None,
-                };
-                async move {
-                    match dropping {
-                        Some(Some(workspace)) => forget_workspace(&cache, workspace).await,
-                        Some(None) => cache.invalidate_all(),
-                        None => {}
-                    }
-                }
+            invalidations.follow(&resolved, |message| match message {
+                Invalidation::Other(kind, id) if kind == "plugins" => match Uuid::parse_str(id) {
+                    Ok(workspace) => Dropping::Keys(resolutions_of(workspace).collect()),
+                    // A platform plugin changed: it may apply to every workspace.
+                    Err(_) => Dropping::Everything,
+                },
+                _ => Dropping::Nothing,
             });
         }
         Self {
@@ -395,20 +384,21 @@ impl PluginRuntime {
 
     async fn forget(&self, workspace: Option<Uuid>) {
         match workspace {
-            Some(ws) => forget_workspace(&self.registry.resolved, ws).await,
+            Some(ws) => {
+                for key in resolutions_of(ws) {
+                    self.registry.resolved.invalidate(&key).await;
+                }
+            }
             None => self.registry.resolved.invalidate_all(),
         }
     }
 }
 
-/// Drops a workspace's resolutions of every kind.
-async fn forget_workspace(
-    resolved: &Cache<(PluginKind, Option<Uuid>), Arc<Plugin>>,
-    workspace: Uuid,
-) {
-    for kind in PluginKind::ALL {
-        resolved.invalidate(&(kind, Some(workspace))).await;
-    }
+/// The keys of a workspace's resolutions, one per kind.
+fn resolutions_of(workspace: Uuid) -> impl Iterator<Item = (PluginKind, Option<Uuid>)> {
+    PluginKind::ALL
+        .into_iter()
+        .map(move |kind| (kind, Some(workspace)))
 }
 
 fn info(plugin: &Plugin) -> PluginInfo {

@@ -9,7 +9,7 @@ use futures::FutureExt;
 use moka::future::Cache;
 use uuid::Uuid;
 
-use crate::control::notify::{Invalidation, Invalidations};
+use crate::control::notify::{Dropping, Invalidation, Invalidations};
 use crate::control::workspaces::Workspace;
 use crate::control::{ControlDb, ControlError};
 
@@ -35,23 +35,14 @@ impl Directory {
             cache,
             invalidations,
         };
-        let cache = this.cache.clone();
-        this.invalidations.on_invalidation(move |message| {
-            let cache = cache.clone();
-            let dropping = match message {
-                Invalidation::Workspace(id) => Uuid::parse_str(id).ok(),
-                Invalidation::All => {
-                    cache.invalidate_all();
-                    None
-                }
-                _ => None,
-            };
-            async move {
-                if let Some(id) = dropping {
-                    cache.invalidate(&id).await;
-                }
-            }
-        });
+        this.invalidations
+            .follow(&this.cache, |message| match message {
+                Invalidation::Workspace(id) => match Uuid::parse_str(id) {
+                    Ok(id) => Dropping::Keys(vec![id]),
+                    Err(_) => Dropping::Nothing,
+                },
+                _ => Dropping::Nothing,
+            });
         this
     }
 

@@ -47,7 +47,7 @@ pub enum TenantError {
 
 impl TenantError {
     /// The same error, for each request that waited on the load that met it.
-    fn echo(&self) -> Self {
+    fn shared(&self) -> Self {
         match self {
             Self::WorkspaceNotFound(id) => Self::WorkspaceNotFound(*id),
             Self::NotProvisioned(id) => Self::NotProvisioned(*id),
@@ -185,7 +185,7 @@ impl Tenancy {
         self.pools
             .pool(workspace.id, kind, target)
             .await
-            .map_err(|shared: Arc<TenantError>| shared.echo())
+            .map_err(|shared: Arc<TenantError>| shared.shared())
     }
 
     /// A role's name and clear password, from the control database.
