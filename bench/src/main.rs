@@ -11,6 +11,7 @@ mod pgbench;
 mod plugin_call;
 mod postgraphile;
 mod server;
+mod session;
 mod tables;
 mod vault;
 mod wrk;

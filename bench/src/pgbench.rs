@@ -21,7 +21,7 @@ pub fn run(
     std::fs::create_dir_all(&logs)?;
     let path = dir.join("scenario.sql");
     std::fs::write(&path, script)?;
-    let output = Command::new(pgbench_binary())
+    let output = crate::session::own_session(&mut Command::new(pgbench_binary()))
         .args(["-n", "-M", "prepared", "-c", &clients.to_string(), "-j"])
         .arg(clients.clamp(1, 2).to_string())
         .args(["-T", &seconds.to_string(), "-l", "--log-prefix"])

@@ -54,7 +54,7 @@ impl PostGraphile {
     pub fn start(database_url: &str, port: u16) -> anyhow::Result<Self> {
         let dir = project_dir();
         let node = install(&dir)?;
-        let mut child = Command::new(node)
+        let mut child = crate::session::own_session(&mut Command::new(node))
             .arg("node_modules/postgraphile/dist/cli-run.js")
             .args(["-C", "graphile.config.mjs"])
             .current_dir(&dir)

@@ -21,7 +21,7 @@ impl Server {
     /// Starts `binary serve` with its data in `data_dir`, logging at `log` (the
     /// `PLINTH_LOG` filter).
     pub fn start(binary: &Path, data_dir: &Path, log: &str) -> anyhow::Result<Self> {
-        let mut child = Command::new(binary)
+        let mut child = crate::session::own_session(&mut Command::new(binary))
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .env("PLINTH_LOG", log)

@@ -42,7 +42,7 @@ pub fn run(
     let path = dir.join("scenario.lua");
     std::fs::write(&path, script)?;
     let threads = connections.clamp(1, 2);
-    let output = Command::new("wrk")
+    let output = crate::session::own_session(&mut Command::new("wrk"))
         .args([
             "-t",
             &threads.to_string(),
