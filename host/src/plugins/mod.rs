@@ -4,7 +4,8 @@
 //! and runs every call under a run-time budget and a memory ceiling. A misbehaving plugin
 //! costs its own request a clear error, never the server.
 //!
-//! - [`runtime`]: the engine, the epoch ticker and the per-call machinery;
+//! - [`runtime`]: the engine and the per-call machinery;
+//! - [`ticker`]: the epoch ticker, running while calls run;
 //! - [`clock`]: a call's run-time budget (time the guest runs, not time it waits);
 //! - [`cache`]: compiled components, in memory and as verified artifacts on disk;
 //! - [`instances`]: warm instances under a per-kind ceiling;
@@ -23,6 +24,7 @@ pub mod instances;
 pub mod registry;
 pub mod runtime;
 pub mod state;
+pub mod ticker;
 pub mod validation;
 pub mod vault;
 

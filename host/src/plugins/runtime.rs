@@ -1,5 +1,5 @@
 //! The plugin runtime: one `Engine` (component model, pooling allocator, epoch
-//! interruption driven by a ticker thread), the linker that grants WASI with nothing
+//! interruption driven by a [`Ticker`] while calls run), the linker that grants WASI with nothing
 //! in it, and the call path every world goes through — check out a warm instance (or
 //! instantiate one under the kind's permit), arm the run budget, call (metered, so
 //! only time the guest runs counts against it), and either
@@ -23,6 +23,7 @@ use super::error::{classify, DeadlineExceeded, PluginError, PluginFault};
 use super::instances::{Checkout, InstancePool, Warm, WarmKey};
 use super::registry::{Exports, Origin, Plugin, Registry};
 use super::state::HostState;
+use super::ticker::Ticker;
 use super::PluginKind;
 use crate::config::{PluginLimits, PluginSettings};
 use crate::control::notify::Invalidations;
@@ -47,6 +48,8 @@ pub struct PluginRuntime {
     settings: PluginSettings,
     pub(crate) registry: Registry,
     pub(crate) parsed: super::filter::ParseCache,
+    /// Advances the epoch while calls run.
+    ticker: Ticker,
 }
 
 /// A runtime that could not be built.
@@ -83,7 +86,15 @@ impl PluginRuntime {
         super::vault::add_to_linker(&mut vault_linker).map_err(|e| RuntimeError(e.to_string()))?;
         let cache =
             CompileCache::new(&engine, cache_dir).map_err(|e| RuntimeError(e.to_string()))?;
-        start_ticker(&engine);
+        let weak = engine.weak();
+        let ticker = Ticker::start(EPOCH_TICK, move || match weak.upgrade() {
+            Some(engine) => {
+                engine.increment_epoch();
+                true
+            }
+            None => false,
+        })
+        .map_err(|e| RuntimeError(format!("cannot start the epoch ticker: {e}")))?;
         let runtime = Arc::new(Self {
             pools: [
                 InstancePool::new(settings.filter.max_instances),
@@ -93,6 +104,7 @@ impl PluginRuntime {
             ],
             registry: Registry::new(control, invalidations),
             parsed: super::filter::ParseCache::default(),
+            ticker,
             engine,
             linker,
             vault_linker,
@@ -193,6 +205,7 @@ impl PluginRuntime {
             workspace,
         };
         let fail = |fault| PluginError::new(plugin.kind, &plugin.name, fault);
+        let _ticking = self.ticker.running();
         let mut warm = match pool.checkout(key, checkout_wait(limits)).await {
             Some(Checkout::Warm(warm)) => *warm,
             Some(Checkout::Permit(permit)) => {
@@ -289,21 +302,4 @@ fn engine_config(settings: &PluginSettings) -> Config {
         .max_wasm_stack(512 << 10)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
     config
-}
-
-/// Advances the engine's epoch every [`EPOCH_TICK`] until the engine is dropped.
-fn start_ticker(engine: &Engine) {
-    let weak = engine.weak();
-    let spawned = std::thread::Builder::new()
-        .name("plinth-epoch".into())
-        .spawn(move || loop {
-            std::thread::sleep(EPOCH_TICK);
-            match weak.upgrade() {
-                Some(engine) => engine.increment_epoch(),
-                None => break,
-            }
-        });
-    if let Err(error) = spawned {
-        tracing::error!(%error, "cannot start the epoch ticker; plugin deadlines are not enforced");
-    }
 }

@@ -8,7 +8,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::atomic::Ordering;
 use std::sync::{PoisonError, RwLock};
 
@@ -48,8 +48,18 @@ pub struct Metrics {
     pools_open: Gauge,
     plugin_cache: Family<CacheLabels, Gauge>,
     plugin_idle: Family<KindLabels, Gauge>,
-    /// Route templates seen so far, as labels (see `route_label`).
-    routes: RwLock<HashSet<&'static str>>,
+    /// The series of each route template seen so far (see `series`).
+    routes: RwLock<HashMap<&'static str, Vec<Series>>>,
+}
+
+/// The request counter and latency histogram of one route, method and status, kept
+/// so that a request finds both with one lookup.
+#[derive(Clone)]
+struct Series {
+    method: &'static str,
+    status: u16,
+    requests: Counter,
+    latency: Histogram,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -150,36 +160,54 @@ impl Metrics {
 
     /// Records one answered request.
     pub fn observe(&self, route: &str, method: &Method, status: u16, seconds: f64) {
-        let route = self.route_label(route);
-        let method = method_label(method);
-        self.requests
-            .get_or_create(&RequestLabels {
-                route,
-                method,
-                status,
-            })
-            .inc();
-        self.latency
-            .get_or_create(&RouteLabels { route, method })
-            .observe(seconds);
+        let series = self.series(route, method_label(method), status);
+        series.requests.inc();
+        series.latency.observe(seconds);
     }
 
-    /// The label of a route template, kept for the life of the process: routes are
-    /// the router's fixed templates (and `unmatched`), so the set is bounded, and a
-    /// request's labels then cost no allocation.
-    fn route_label(&self, route: &str) -> &'static str {
+    /// The series of a request, made on its first request. Routes are the router's
+    /// fixed templates (and `unmatched`), methods a fixed set and statuses few, so
+    /// the set is bounded; the route's label is kept for the life of the process.
+    fn series(&self, route: &str, method: &'static str, status: u16) -> Series {
+        let find = |all: &[Series]| {
+            all.iter()
+                .find(|s| s.method == method && s.status == status)
+                .cloned()
+        };
         let known = self.routes.read().unwrap_or_else(PoisonError::into_inner);
-        if let Some(label) = known.get(route) {
-            return label;
+        if let Some(series) = known.get(route).and_then(|all| find(all)) {
+            return series;
         }
         drop(known);
         let mut known = self.routes.write().unwrap_or_else(PoisonError::into_inner);
-        if let Some(label) = known.get(route) {
-            return label;
+        if let Some(series) = known.get(route).and_then(|all| find(all)) {
+            return series;
         }
-        let label: &'static str = Box::leak(route.to_owned().into_boxed_str());
-        known.insert(label);
-        label
+        let label: &'static str = match known.get_key_value(route) {
+            Some((label, _)) => label,
+            None => Box::leak(route.to_owned().into_boxed_str()),
+        };
+        let series = Series {
+            method,
+            status,
+            requests: self
+                .requests
+                .get_or_create(&RequestLabels {
+                    route: label,
+                    method,
+                    status,
+                })
+                .clone(),
+            latency: self
+                .latency
+                .get_or_create(&RouteLabels {
+                    route: label,
+                    method,
+                })
+                .clone(),
+        };
+        known.entry(label).or_default().push(series.clone());
+        series
     }
 
     /// The text exposition, with pool gauges read now.
@@ -245,11 +273,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn route_labels_are_interned_and_methods_bounded() {
+    fn a_request_finds_its_series_and_a_route_is_labelled_once() {
         let metrics = Metrics::new();
-        let first = metrics.route_label("/v1/postgres/{ws}/rows/{table}");
-        let again = metrics.route_label(&String::from("/v1/postgres/{ws}/rows/{table}"));
-        assert!(std::ptr::eq(first, again), "one label per route template");
+        let route = "/v1/postgres/{ws}/rows/{table}";
+        metrics.observe(route, &Method::GET, 200, 0.001);
+        metrics.observe(&String::from(route), &Method::GET, 200, 0.002);
+        metrics.observe(route, &Method::GET, 404, 0.001);
+        metrics.observe(route, &Method::POST, 201, 0.001);
+        {
+            let known = metrics.routes.read().expect("routes");
+            assert_eq!(known.len(), 1, "one label per route template");
+            assert_eq!(known[route].len(), 3, "one series per method and status");
+        }
+        let mut text = String::new();
+        prometheus_client::encoding::text::encode(&mut text, &metrics.registry).expect("encode");
+        let line = |m: &str, status: u16| {
+            format!(
+                "plinth_http_requests_total{{route=\"{route}\",method=\"{m}\",status=\"{status}\"}}"
+            )
+        };
+        assert!(text.contains(&format!("{} 2", line("GET", 200))), "{text}");
+        assert!(text.contains(&format!("{} 1", line("GET", 404))), "{text}");
+        assert!(text.contains(&format!("{} 1", line("POST", 201))), "{text}");
+        assert!(
+            text.contains(&format!(
+                "plinth_http_request_duration_seconds_count{{route=\"{route}\",method=\"GET\"}} 3"
+            )),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn methods_are_bounded() {
         assert_eq!(method_label(&Method::GET), "GET");
         let custom = Method::from_bytes(b"BREW").expect("a valid extension method");
         assert_eq!(method_label(&custom), "OTHER");

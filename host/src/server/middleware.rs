@@ -82,9 +82,11 @@ pub async fn envelope(State(state): State<AppState>, request: Request, next: Nex
 /// A random (v4) UUID from the thread's userspace generator: `Uuid::new_v4` asks the
 /// kernel for every one, a system call per request.
 fn new_request_id() -> String {
-    uuid::Builder::from_random_bytes(rand::random())
-        .into_uuid()
-        .to_string()
+    let id = uuid::Builder::from_random_bytes(rand::random()).into_uuid();
+    // Encoded into a stack buffer: `to_string` goes through the formatting machinery.
+    id.hyphenated()
+        .encode_lower(&mut uuid::Uuid::encode_buffer())
+        .to_owned()
 }
 
 /// The refusal of an `X-API-Version` other than the supported ones (absent is
