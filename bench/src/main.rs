@@ -6,6 +6,7 @@
 
 mod copy;
 mod dataset;
+mod floor;
 mod measure;
 mod pgbench;
 mod plugin_call;
@@ -40,7 +41,7 @@ struct Args {
     /// Concurrencies.
     #[arg(long, value_delimiter = ',', default_value = "1,32")]
     concurrency: Vec<u32>,
-    /// Only these scenarios (R1,R1e,R2,R3,W1,W2,V1,V2,Q,L,P).
+    /// Only these scenarios (R1,R1e,R2,R3,W1,W2,V1,V2,Q,F,L,P).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Leave out the PostGraphile peer (which needs npm to install it once).
@@ -229,7 +230,7 @@ fn scenarios(ws: &str, vault_table: &str, sales_table: &str) -> Vec<Scenario> {
 }
 
 /// CPU time (user + system) of a process, in seconds.
-fn cpu_seconds(pid: u32) -> f64 {
+pub(crate) fn cpu_seconds(pid: u32) -> f64 {
     let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
         return 0.0;
     };
@@ -421,6 +422,11 @@ async fn main() -> anyhow::Result<()> {
             table.push(row);
         }
     }
+    let floor = if wanted("F") {
+        Some(measure_floor(&uri, &args, dir.path()).await?)
+    } else {
+        None
+    };
     if wanted("L") {
         let rate = copy::ingest(&server.base, &key, &ws, args.records).await?;
         println!(
@@ -444,7 +450,69 @@ async fn main() -> anyhow::Result<()> {
     if let Some(call) = plugin_call {
         print_plugin_call(call, &table);
     }
+    if let Some(floor) = floor {
+        print_floor(&floor, &table);
+    }
     Ok(())
+}
+
+/// Scenario F at each concurrency: medians of the runs, and of the CPU per request.
+async fn measure_floor(
+    uri: &str,
+    args: &Args,
+    dir: &std::path::Path,
+) -> anyhow::Result<Vec<(u32, Sample, f64)>> {
+    let floor = floor::Floor::start(uri).await?;
+    let mut rows = Vec::new();
+    for &c in &args.concurrency {
+        if args.warmup > 0 {
+            floor.run(c, args.warmup, dir)?;
+        }
+        let mut samples = Vec::new();
+        let mut cpu = Vec::new();
+        for _ in 0..args.runs {
+            let run = floor.run(c, args.duration, dir)?;
+            cpu.push(Sample {
+                rate: run.cpu_us_per_request,
+                ..Default::default()
+            });
+            samples.push(run.sample);
+        }
+        let (sample, cpu) = (medians(&samples), measure::medians(&cpu).rate);
+        println!(
+            "F  R2's floor c={c}: {:.0} req/s, p99 {:.2} ms, {cpu:.0} µs CPU a request",
+            sample.rate, sample.p99_ms
+        );
+        rows.push((c, sample, cpu));
+    }
+    Ok(rows)
+}
+
+/// Scenario F beside R2 through Plinth and its ceiling.
+fn print_floor(floor: &[(u32, Sample, f64)], rows: &[Row]) {
+    println!();
+    println!("F: R2's floor, hyper and tokio-postgres (4 pipelining connections) with nothing of Plinth, in the harness's process:");
+    println!();
+    println!("| c | floor req/s | p50 ms | p99 ms | vs ceiling | CPU µs/req | Plinth R2 req/s | Plinth CPU µs/req |");
+    println!("|---|---|---|---|---|---|---|---|");
+    for (c, sample, cpu) in floor {
+        let r2 = rows.iter().find(|r| r.name == "R2" && r.concurrency == *c);
+        let ratio = r2
+            .map(|r| format!("{:.2}x", sample.rate / r.ceiling.rate))
+            .unwrap_or_else(|| "-".into());
+        let (rate, plinth_cpu) = r2
+            .map(|r| {
+                (
+                    format!("{:.0}", r.plinth.rate),
+                    format!("{:.0}", r.cpu_us_per_request),
+                )
+            })
+            .unwrap_or_else(|| ("-".into(), "-".into()));
+        println!(
+            "| {c} | {:.0} | {:.2} | {:.2} | {ratio} | {cpu:.0} | {rate} | {plinth_cpu} |",
+            sample.rate, sample.p50_ms, sample.p99_ms
+        );
+    }
 }
 
 fn micros(d: std::time::Duration) -> f64 {
