@@ -21,7 +21,7 @@ use std::time::Instant;
 
 use clap::Parser;
 
-use measure::{medians, Sample};
+use measure::{median, medians, Sample};
 
 /// Command line.
 #[derive(Parser, Debug)]
@@ -408,15 +408,7 @@ async fn main() -> anyhow::Result<()> {
                 plinth: medians(&plinth),
                 ceiling: medians(&ceiling),
                 peer: (!peers.is_empty()).then(|| medians(&peers)),
-                cpu_us_per_request: measure::medians(
-                    &cpu.iter()
-                        .map(|&v| Sample {
-                            rate: v,
-                            ..Default::default()
-                        })
-                        .collect::<Vec<_>>(),
-                )
-                .rate,
+                cpu_us_per_request: median(cpu),
             };
             print_row(&row);
             table.push(row);
@@ -472,13 +464,10 @@ async fn measure_floor(
         let mut cpu = Vec::new();
         for _ in 0..args.runs {
             let run = floor.run(c, args.duration, dir)?;
-            cpu.push(Sample {
-                rate: run.cpu_us_per_request,
-                ..Default::default()
-            });
+            cpu.push(run.cpu_us_per_request);
             samples.push(run.sample);
         }
-        let (sample, cpu) = (medians(&samples), measure::medians(&cpu).rate);
+        let (sample, cpu) = (medians(&samples), median(cpu));
         println!(
             "F  R2's floor c={c}: {:.0} req/s, p99 {:.2} ms, {cpu:.0} µs CPU a request",
             sample.rate, sample.p99_ms

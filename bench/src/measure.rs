@@ -11,7 +11,8 @@ pub struct Sample {
     pub p99_ms: f64,
 }
 
-fn median(mut values: Vec<f64>) -> f64 {
+/// The median of `values` (the upper one of an even count; 0 for none).
+pub fn median(mut values: Vec<f64>) -> f64 {
     values.sort_by(|a, b| a.total_cmp(b));
     if values.is_empty() {
         return 0.0;
