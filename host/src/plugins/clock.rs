@@ -36,6 +36,11 @@ pub const MIN_WALL_CEILING: Duration = Duration::from_secs(1);
 /// spent preempted.
 pub const SHORT_SEGMENT_CAP: Duration = Duration::from_nanos(2 * EPOCH_TICK.as_nanos() as u64);
 
+/// The longest a call with a run budget of `run` can last, however it is scheduled.
+pub fn wall_ceiling(run: Duration) -> Duration {
+    (run * WALL_CEILING_FACTOR).max(MIN_WALL_CEILING)
+}
+
 /// "None" for the segment fields.
 const NONE: u64 = u64::MAX;
 
@@ -150,10 +155,9 @@ pub struct CallBudget {
 impl CallBudget {
     /// A budget of `run`, with its wall-clock ceiling counted from now.
     pub fn starting_now(run: Duration) -> Self {
-        let ceiling = (run * WALL_CEILING_FACTOR).max(MIN_WALL_CEILING);
         Self {
             run,
-            wall_deadline: Instant::now() + ceiling,
+            wall_deadline: Instant::now() + wall_ceiling(run),
         }
     }
 

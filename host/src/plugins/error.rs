@@ -20,7 +20,7 @@ pub enum PluginFault {
     BadOutput(String),
     /// The component could not be loaded or does not fit its world (the installer's fault).
     Invalid(String),
-    /// Every instance slot of this kind is busy past the call's deadline (load).
+    /// Every instance slot of this kind stayed busy for as long as a call can last (load).
     Busy,
     /// The host failed around the call (our fault).
     Host(String),

@@ -18,7 +18,7 @@ use wasmtime::{
 };
 
 use super::cache::{CacheCounters, CompileCache};
-use super::clock::Metered;
+use super::clock::{wall_ceiling, Metered};
 use super::error::{classify, DeadlineExceeded, PluginError, PluginFault};
 use super::instances::{Checkout, InstancePool, Warm, WarmKey};
 use super::registry::{Exports, Origin, Plugin, Registry};
@@ -257,10 +257,12 @@ impl PluginRuntime {
     }
 }
 
-/// How long a call waits for a free instance slot: long enough for the calls holding
-/// the slots to reach their own deadlines.
+/// How long a call waits for a free instance slot: as long as a call holding a slot
+/// can last. Run budgets count CPU time, so on a loaded machine a stuck call takes up
+/// to its wall ceiling to be stopped; waiting less would answer "busy" to a caller a
+/// slot was about to free up for. The request timeout bounds the wait as a whole.
 fn checkout_wait(limits: PluginLimits) -> Duration {
-    (limits.deadline * 4).max(Duration::from_secs(1))
+    wall_ceiling(limits.deadline)
 }
 
 fn engine_config(settings: &PluginSettings) -> Config {
