@@ -29,11 +29,14 @@ pub fn quote_ident(name: &str) -> String {
 pub fn push_ident(out: &mut String, name: &str) {
     out.reserve(name.len() + 2);
     out.push('"');
-    for c in name.chars() {
-        if c == '"' {
-            out.push('"');
-        }
-        out.push(c);
+    // Whole runs between quotes at a time: a character at a time showed in profiles.
+    let mut runs = name.split('"');
+    if let Some(first) = runs.next() {
+        out.push_str(first);
+    }
+    for run in runs {
+        out.push_str("\"\"");
+        out.push_str(run);
     }
     out.push('"');
 }
@@ -66,5 +69,26 @@ pub fn quote_literal(value: &str) -> String {
         format!("E'{}'", escaped.replace('\\', "\\\\"))
     } else {
         format!("'{escaped}'")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::quote_ident;
+
+    #[test]
+    fn every_double_quote_is_doubled_wherever_it_stands() {
+        for (name, quoted) in [
+            ("", r#""""#),
+            ("plain", r#""plain""#),
+            (r#"""#, r#""""""#),
+            (r#""""#, r#""""""""#),
+            (r#""lead"#, r#""""lead""#),
+            (r#"trail""#, r#""trail""""#),
+            (r#"in"the"middle"#, r#""in""the""middle""#),
+            ("ünïcødé", "\"ünïcødé\""),
+        ] {
+            assert_eq!(quote_ident(name), quoted, "{name}");
+        }
     }
 }
