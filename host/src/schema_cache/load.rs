@@ -4,11 +4,16 @@ use std::collections::HashMap;
 
 use serde::Deserialize;
 
-use super::types::{Column, ForeignKey, RelKind, Relation, SchemaCache};
+use super::types::{Column, ForeignKey, RelKind, Relation, SchemaCache, VersionSource};
 use crate::tenant::names::TABLES_SCHEMA;
 
 /// The schema version the cache is compared against.
 pub const VERSION_QUERY: &str = "SELECT version FROM dl_meta.schema_state";
+
+/// The version, and whether the database has `dl_meta.schema_version()` yet (managed
+/// schemas 2; a workspace upgraded in the background after start-up may not).
+const LOAD_VERSION_QUERY: &str = "SELECT version, \
+     to_regprocedure('dl_meta.schema_version()') IS NOT NULL FROM dl_meta.schema_state";
 
 const RELATIONS: &str = "SELECT c.oid::int8, n.nspname::text, c.relname::text, c.relkind::text,
     coalesce((SELECT json_agg(json_build_object(
@@ -63,10 +68,15 @@ pub async fn load(
     registry: &HashMap<String, String>,
 ) -> Result<SchemaCache, tokio_postgres::Error> {
     let (version, relations, foreign_keys) = futures::try_join!(
-        client.query_one(VERSION_QUERY, &[]),
+        client.query_one(LOAD_VERSION_QUERY, &[]),
         client.query(RELATIONS, &[]),
         client.query(FOREIGN_KEYS, &[]),
     )?;
+    let version_source = if version.get::<_, bool>(1) {
+        VersionSource::Constant
+    } else {
+        VersionSource::Table
+    };
     let version: i64 = version.get(0);
     let mut out = Vec::with_capacity(relations.len());
     for row in &relations {
@@ -121,5 +131,5 @@ pub async fn load(
             to_columns: row.get::<_, Option<Vec<String>>>(4).unwrap_or_default(),
         })
         .collect();
-    Ok(SchemaCache::new(version, out, foreign_keys))
+    Ok(SchemaCache::new(version, out, foreign_keys).with_version_source(version_source))
 }

@@ -1,8 +1,9 @@
 //! The schema cache: each workspace's exposed relations, their columns, keys and
 //! foreign keys, read from the live catalog. A value swapped whole; each request's
-//! transaction compares its version with `dl_meta.schema_state` (bumped by an event
-//! trigger on every DDL), so DDL made directly is seen on the next request. A
-//! workspace's first requests read the catalog once between them.
+//! transaction compares its version with the workspace's (`dl_meta.schema_state`,
+//! bumped by an event trigger on every DDL, or `dl_meta.schema_version()`, which the
+//! same trigger replaces: see [`VersionSource`]), so DDL made directly is seen on the
+//! next request. A workspace's first requests read the catalog once between them.
 
 mod load;
 mod types;
@@ -14,7 +15,7 @@ use moka::future::Cache;
 use uuid::Uuid;
 
 pub use load::{load, VERSION_QUERY};
-pub use types::{Column, ForeignKey, RelKind, Relation, SchemaCache};
+pub use types::{Column, ForeignKey, RelKind, Relation, SchemaCache, VersionSource};
 
 /// How long a workspace's schema stays cached without use.
 const IDLE: Duration = Duration::from_secs(600);

@@ -87,11 +87,35 @@ pub struct ForeignKey {
     pub to_columns: Vec<String>,
 }
 
+/// Where a statement reads the workspace's schema version from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum VersionSource {
+    /// `dl_meta.schema_state`, in the statement's snapshot: a table scan per execution.
+    #[default]
+    Table,
+    /// `dl_meta.schema_version()`, an immutable function whose body every DDL command
+    /// replaces: the planner folds it into the plan as a literal, and the replacement
+    /// invalidates every cached plan that used it.
+    Constant,
+}
+
+impl VersionSource {
+    /// The SQL expression of the version.
+    pub fn expression(self) -> &'static str {
+        match self {
+            Self::Table => "(SELECT version FROM dl_meta.schema_state)",
+            Self::Constant => "dl_meta.schema_version()",
+        }
+    }
+}
+
 /// One workspace's exposed schema.
 #[derive(Debug, Clone, Default)]
 pub struct SchemaCache {
     /// `dl_meta.schema_state.version` when loaded.
     pub version: i64,
+    /// How statements read the version to compare with [`Self::version`].
+    pub version_source: VersionSource,
     relations: Vec<Arc<Relation>>,
     by_name: HashMap<String, usize>,
     by_oid: HashMap<u32, usize>,
@@ -126,11 +150,18 @@ impl SchemaCache {
             .collect();
         Self {
             version,
+            version_source: VersionSource::default(),
             relations,
             by_name,
             by_oid,
             foreign_keys,
         }
+    }
+
+    /// The same schema, its version read from `source`.
+    pub fn with_version_source(mut self, source: VersionSource) -> Self {
+        self.version_source = source;
+        self
     }
 
     /// The relation a client names (`orders`, `tenant_custom.orders`, `dl_resolved.people`).

@@ -10,7 +10,7 @@ use super::{push_ident, quote_ident, quote_qualified};
 use crate::plan::read::ReadPlan;
 use crate::plan::write::{ConflictAction, DeletePlan, InsertPlan, UpdatePlan};
 use crate::plan::{ColumnRef, CompareOp, Embed, Expr, IsTest, Item, Nulls, Order, Shape};
-use crate::schema_cache::Relation;
+use crate::schema_cache::{Relation, VersionSource};
 
 /// A bound parameter.
 #[derive(Debug, Clone, PartialEq)]
@@ -357,9 +357,9 @@ impl Builder {
 }
 
 /// The read: the page as a JSON array, its length, and the exact total (or NULL in
-/// estimated mode, which asks [`estimate`] first); with `with_version`, a fourth
-/// column carries the workspace's schema version read in the same snapshot.
-pub fn read(plan: &ReadPlan, with_version: bool) -> Statement {
+/// estimated mode, which asks [`estimate`] first); with `version`, a fourth column
+/// carries the workspace's schema version, read as that source says.
+pub fn read(plan: &ReadPlan, version: Option<VersionSource>) -> Statement {
     let mut b = Builder::default();
     let alias = b.alias();
     let list = b.shape(&alias, &plan.shape);
@@ -397,10 +397,9 @@ pub fn read(plan: &ReadPlan, with_version: bool) -> Statement {
         }
         crate::plan::CountMode::Estimated => text.push_str("NULL::bigint"),
     }
-    if with_version {
-        text.push_str(", (");
-        text.push_str(crate::schema_cache::VERSION_QUERY);
-        text.push(')');
+    if let Some(source) = version {
+        text.push_str(", ");
+        text.push_str(source.expression());
     }
     Statement {
         text,

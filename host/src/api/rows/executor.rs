@@ -415,7 +415,7 @@ impl<'a> Rows<'a> {
         if context_free {
             return self.run_context_free_read(client, schema, plan).await;
         }
-        let statement = statements::read(plan, false);
+        let statement = statements::read(plan, None);
         let context = client.prepare_cached(SET_CONTEXT_WITH_VERSION).await?;
         let main = client
             .prepare_typed_cached(&statement.text, &statement.types())
@@ -475,7 +475,7 @@ impl<'a> Rows<'a> {
         schema: &SchemaCache,
         plan: &ReadPlan,
     ) -> Result<Outcome<Page>, tokio_postgres::Error> {
-        let statement = statements::read(plan, true);
+        let statement = statements::read(plan, Some(schema.version_source));
         let main = client
             .prepare_typed_cached(&statement.text, &statement.types())
             .await?;

@@ -4,14 +4,21 @@
 use tokio_postgres::Client;
 
 /// The managed-schema migrations in order; a released version is never edited.
-const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "managed_schemas",
-    include_str!("managed/0001_managed_schemas.sql"),
-)];
+const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "managed_schemas",
+        include_str!("managed/0001_managed_schemas.sql"),
+    ),
+    (
+        2,
+        "schema_version_constant",
+        include_str!("managed/0002_schema_version_constant.sql"),
+    ),
+];
 
 /// The newest managed-schema version; templates are named after it.
-pub const LATEST: i32 = 1;
+pub const LATEST: i32 = 2;
 
 /// Advisory-lock key serialising managed-schema upgrades of one database ("plinthms").
 const UPGRADE_LOCK: i64 = 0x706c_696e_7468_6d73;
