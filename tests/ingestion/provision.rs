@@ -34,8 +34,7 @@ async fn status_says_unprovisioned_until_provisioning_makes_it_ready() {
 async fn the_workspace_database_has_the_managed_schemas_at_the_newest_version() {
     let server = support::shared();
     let ws = Workspace::provisioned(server, "schemas").await;
-    let db = format!("ws_{}", ws.id.replace('-', ""));
-    let client = support::pg_connect(&support::shared_cluster().db_url(&db)).await;
+    let client = support::workspace_superuser(&ws).await;
     let schemas: Vec<String> = client
         .query(
             "SELECT nspname::text FROM pg_namespace WHERE nspname IN

@@ -22,8 +22,7 @@ async fn load(
 }
 
 async fn count(ws: &Workspace) -> i64 {
-    let db = format!("ws_{}", ws.id.replace('-', ""));
-    support::pg_connect(&support::shared_cluster().db_url(&db))
+    support::workspace_superuser(ws)
         .await
         .query_one("SELECT count(*) FROM dl_cache.person_enrichments", &[])
         .await

@@ -83,10 +83,7 @@ async fn ddl_made_directly_is_seen_by_the_next_request() {
 #[tokio::test]
 async fn the_version_constant_follows_every_ddl_command_in_every_session() {
     let f = Fixture::new("managed version").await;
-    let superuser = support::pg_connect(
-        &support::shared_cluster().db_url(&format!("ws_{}", f.ws.id.replace('-', ""))),
-    )
-    .await;
+    let superuser = support::workspace_superuser(&f.ws).await;
     let (constant, table) = versions(&superuser).await;
     assert_eq!(constant, table, "in step from the start");
     // Another session holds a prepared statement long enough for a generic plan, the
@@ -124,10 +121,7 @@ async fn the_version_constant_follows_every_ddl_command_in_every_session() {
 #[tokio::test]
 async fn a_workspace_at_managed_version_1_gets_the_constant_in_step_with_the_table() {
     let f = Fixture::new("managed upgrade").await;
-    let superuser = support::pg_connect(
-        &support::shared_cluster().db_url(&format!("ws_{}", f.ws.id.replace('-', ""))),
-    )
-    .await;
+    let superuser = support::workspace_superuser(&f.ws).await;
     // Back to version 1, with its event trigger installed and DDL counted since.
     superuser
         .batch_execute(

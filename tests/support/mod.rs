@@ -314,6 +314,13 @@ pub async fn pg_connect(url: &str) -> tokio_postgres::Client {
     client
 }
 
+/// A superuser connection to the database of `workspace`, which lives on the shared
+/// cluster (for DDL made outside Plinth and for checking effects).
+pub async fn workspace_superuser(workspace: &Workspace) -> tokio_postgres::Client {
+    let id = uuid::Uuid::parse_str(&workspace.id).expect("a workspace id");
+    pg_connect(&shared_cluster().db_url(&plinth::tenant::names::database(id))).await
+}
+
 /// Connects with a revealed URI; `Err` holds the server's message.
 pub async fn try_connect(uri: &str) -> Result<tokio_postgres::Client, String> {
     let (client, connection) = tokio_postgres::connect(uri, tokio_postgres::NoTls)

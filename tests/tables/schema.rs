@@ -7,8 +7,7 @@ use crate::support;
 
 /// A superuser connection to the workspace database, for DDL made outside Plinth.
 pub async fn superuser(t: &Tables) -> tokio_postgres::Client {
-    let db = format!("ws_{}", t.ws.id.replace('-', ""));
-    support::pg_connect(&support::shared_cluster().db_url(&db)).await
+    support::workspace_superuser(&t.ws).await
 }
 
 #[tokio::test]

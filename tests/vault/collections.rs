@@ -355,7 +355,7 @@ async fn the_sql_capability_reaches_only_the_vault_schema() {
         .unwrap();
     let db = format!("ws_{}", v.ws.id.replace('-', ""));
     let vault_role = format!("{db}_vault");
-    let superuser = support::pg_connect(&support::shared_cluster().db_url(&db)).await;
+    let superuser = support::workspace_superuser(&v.ws).await;
     superuser
         .batch_execute(&format!(
             "SET ROLE \"{vault_role}\"; CREATE TABLE vault.mine (a int); DROP TABLE vault.mine;"

@@ -131,5 +131,5 @@ pub async fn load(
             to_columns: row.get::<_, Option<Vec<String>>>(4).unwrap_or_default(),
         })
         .collect();
-    Ok(SchemaCache::new(version, out, foreign_keys).with_version_source(version_source))
+    Ok(SchemaCache::new(version, version_source, out, foreign_keys))
 }

@@ -125,7 +125,12 @@ pub struct SchemaCache {
 
 impl SchemaCache {
     /// Builds the lookup tables.
-    pub fn new(version: i64, relations: Vec<Relation>, foreign_keys: Vec<ForeignKey>) -> Self {
+    pub fn new(
+        version: i64,
+        version_source: VersionSource,
+        relations: Vec<Relation>,
+        foreign_keys: Vec<ForeignKey>,
+    ) -> Self {
         let relations: Vec<Arc<Relation>> = relations.into_iter().map(Arc::new).collect();
         let mut by_name = HashMap::new();
         let mut by_oid = HashMap::new();
@@ -150,18 +155,12 @@ impl SchemaCache {
             .collect();
         Self {
             version,
-            version_source: VersionSource::default(),
+            version_source,
             relations,
             by_name,
             by_oid,
             foreign_keys,
         }
-    }
-
-    /// The same schema, its version read from `source`.
-    pub fn with_version_source(mut self, source: VersionSource) -> Self {
-        self.version_source = source;
-        self
     }
 
     /// The relation a client names (`orders`, `tenant_custom.orders`, `dl_resolved.people`).
