@@ -230,6 +230,11 @@ async fn a_hostile_filter_parser_costs_its_own_requests_a_clear_error_and_nothin
     }
     let resp = admin.get(&rows("fine")).await;
     assert_eq!(resp.status, 200, "{}", resp.body);
+    // No query string is the empty query: the parser is not asked.
+    let resp = admin
+        .get(&format!("/v1/postgres/{}/rows/dl_resolved.people", ws.id))
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
     // The neighbour's requests use the built-in parser, untouched.
     let theirs = neighbour.key(&["postgres:read"]).await;
     let resp = theirs

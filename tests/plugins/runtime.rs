@@ -33,6 +33,33 @@ async fn the_builtin_filter_parser_returns_a_typed_query() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_empty_query_string_is_what_the_builtin_parser_makes_of_it() {
+    let rt = runtime(&limits(1000, 8), None).await;
+    let ws = uuid::Uuid::new_v4();
+    let shortcut = rt
+        .parse_query(ws, "")
+        .await
+        .expect("no plugin needed")
+        .expect("the empty query");
+    assert_eq!(
+        rt.idle_instances(PluginKind::FilterParser),
+        0,
+        "the empty query string did not enter the sandbox"
+    );
+    let builtin = rt
+        .resolve(PluginKind::FilterParser, Some(ws))
+        .await
+        .expect("the built-in parser");
+    let parsed = rt
+        .parse_with(&builtin, Some(ws), "")
+        .await
+        .expect("the plugin answers")
+        .expect("the empty string parses");
+    assert_eq!(rt.idle_instances(PluginKind::FilterParser), 1);
+    assert_eq!(format!("{parsed:?}"), format!("{:?}", *shortcut));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn parse_errors_come_back_positioned_not_as_failures() {
     let rt = runtime(&limits(1000, 8), None).await;
     let err = rt

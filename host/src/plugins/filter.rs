@@ -37,6 +37,21 @@ impl moka::Equivalent<ParseKey> for ParseKeyRef<'_> {
 /// A parser's answer as cached: the query, or its refusal.
 pub type Parsed = Result<Arc<Query>, ParseError>;
 
+/// The empty query string's query: `*`, no filter, no order, the default page.
+static EMPTY_QUERY: std::sync::LazyLock<Arc<Query>> = std::sync::LazyLock::new(|| {
+    Arc::new(Query {
+        select: Vec::new(),
+        top: Vec::new(),
+        nodes: Vec::new(),
+        filters: Vec::new(),
+        order: Vec::new(),
+        limit: None,
+        offset: None,
+        on_conflict: Vec::new(),
+        columns: Vec::new(),
+    })
+});
+
 /// Parser answers by workspace, parser and query string. The filter-parser world
 /// imports nothing, so its answer is a function of the query string alone (its WIT
 /// says so); repeated query strings — the common case for an API — skip the call.
@@ -64,7 +79,13 @@ impl PluginRuntime {
     /// Parses `query` with the workspace's filter parser, or answers from the parse
     /// cache. The outer error is the plugin's failure (never cached); the inner one
     /// the parser's refusal of the query string.
+    ///
+    /// The empty query string is the empty query whatever the parser: it selects
+    /// everything with the defaults, and needs neither the parser nor the cache.
     pub async fn parse_query(&self, workspace: Uuid, query: &str) -> Result<Parsed, PluginError> {
+        if query.is_empty() {
+            return Ok(Ok(EMPTY_QUERY.clone()));
+        }
         let plugin = self
             .resolve(PluginKind::FilterParser, Some(workspace))
             .await?;
