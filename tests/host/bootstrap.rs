@@ -129,3 +129,40 @@ async fn an_external_cluster_is_used_with_database_url() {
         "no embedded cluster was created"
     );
 }
+
+#[tokio::test]
+async fn building_a_new_template_drops_the_templates_of_earlier_versions() {
+    let cluster = support::TestPostgres::start();
+    let maintenance = support::pg_connect(&cluster.db_url("postgres")).await;
+    let current = plinth::tenant::provision::template::name();
+    let newer = "plinth_template_v999";
+    let outdated = ["plinth_template_v1", "plinth_template_v1_building"];
+    for database in outdated.iter().chain([&newer]) {
+        maintenance
+            .batch_execute(&format!("CREATE DATABASE {database}"))
+            .await
+            .unwrap();
+    }
+    let server = Plinth::start(ServerOptions {
+        database_url: Some(cluster.url()),
+        ..Default::default()
+    });
+    Workspace::provisioned(&server, "after an upgrade").await;
+    let mut templates: Vec<String> = maintenance
+        .query(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'plinth_template%' ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    templates.sort();
+    let mut expected = vec![current, newer.to_owned()];
+    expected.sort();
+    assert_eq!(
+        templates, expected,
+        "the current template was built and the earlier ones dropped; a newer replica's kept"
+    );
+}

@@ -72,7 +72,58 @@ async fn build(
         quote_ident(template)
     );
     retry_while_in_use(maintenance, &rename).await?;
+    drop_outdated(maintenance).await;
     Ok(())
+}
+
+/// The managed-schema version a template database of this name was built for,
+/// finished or still `_building`.
+fn template_version(database: &str) -> Option<i32> {
+    let rest = database.strip_prefix("plinth_template_v")?;
+    let digits = rest.strip_suffix("_building").unwrap_or(rest);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    digits.parse().ok()
+}
+
+/// Drops the templates of earlier managed-schema versions, once the current one is
+/// built: no workspace is cloned from them any more. Best effort: a template an older
+/// replica is cloning right now is in use and stays (that replica rebuilds it if it
+/// must); newer versions' templates belong to newer replicas and are kept. Returns
+/// the names dropped.
+pub async fn drop_outdated(maintenance: &Client) -> Vec<String> {
+    let rows = match maintenance
+        .query(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'plinth\\_template\\_v%'",
+            &[],
+        )
+        .await
+    {
+        Ok(rows) => rows,
+        Err(error) => {
+            tracing::warn!(%error, "cannot list outdated template databases");
+            return Vec::new();
+        }
+    };
+    let mut dropped = Vec::new();
+    for row in rows {
+        let database: String = row.get(0);
+        if !template_version(&database).is_some_and(|v| v < managed::LATEST) {
+            continue;
+        }
+        let drop = format!("DROP DATABASE IF EXISTS {}", quote_ident(&database));
+        match maintenance.batch_execute(&drop).await {
+            Ok(()) => {
+                tracing::info!(template = database, "dropped an outdated template database");
+                dropped.push(database);
+            }
+            Err(error) => {
+                tracing::warn!(template = database, %error, "cannot drop an outdated template database yet")
+            }
+        }
+    }
+    dropped
 }
 
 /// True when a database of this name exists.
@@ -97,6 +148,28 @@ pub async fn retry_while_in_use(client: &Client, sql: &str) -> Result<(), tokio_
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
             other => return other,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn template_names_carry_their_version() {
+        assert_eq!(template_version("plinth_template_v1"), Some(1));
+        assert_eq!(template_version("plinth_template_v12_building"), Some(12));
+        assert_eq!(template_version(&name()), Some(managed::LATEST));
+        for other in [
+            "plinth_template_v",
+            "plinth_template_v_building",
+            "plinth_template_v1x",
+            "plinth_template_v+1",
+            "plinth_control",
+            "ws_plinth_template_v1",
+        ] {
+            assert_eq!(template_version(other), None, "{other}");
         }
     }
 }
