@@ -20,10 +20,11 @@ pub use principal::{Credential, Principal};
 pub use scopes::{Scope, ScopeSet};
 
 use crate::control::api_keys::StoredKey;
+use crate::control::expiry::JitteredTtl;
 use crate::control::notify::{Dropping, Invalidation, Invalidations};
 use crate::control::{ControlDb, ControlError};
 
-/// How long a key lookup is trusted without a notification.
+/// How long a key lookup is trusted without a notification (at most).
 const KEY_CACHE_TTL: Duration = Duration::from_secs(300);
 /// Keys remembered at once.
 const KEY_CACHE_CAPACITY: u64 = 100_000;
@@ -90,7 +91,7 @@ impl Authenticator {
     ) -> Arc<Self> {
         let keys = Cache::builder()
             .max_capacity(KEY_CACHE_CAPACITY)
-            .time_to_live(KEY_CACHE_TTL)
+            .expire_after(JitteredTtl::new(KEY_CACHE_TTL))
             .build();
         let this = Arc::new(Self {
             admin_token,

@@ -9,10 +9,12 @@ use futures::FutureExt;
 use moka::future::Cache;
 use uuid::Uuid;
 
+use crate::control::expiry::JitteredTtl;
 use crate::control::notify::{Dropping, Invalidation, Invalidations};
 use crate::control::workspaces::Workspace;
 use crate::control::{ControlDb, ControlError};
 
+/// How long a workspace record is trusted without a notification (at most).
 const TTL: Duration = Duration::from_secs(300);
 
 /// Cached workspace lookups.
@@ -28,7 +30,7 @@ impl Directory {
     pub fn new(control: ControlDb, invalidations: Invalidations) -> Self {
         let cache = Cache::builder()
             .max_capacity(100_000)
-            .time_to_live(TTL)
+            .expire_after(JitteredTtl::new(TTL))
             .build();
         let this = Self {
             control,

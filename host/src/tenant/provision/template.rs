@@ -109,7 +109,7 @@ pub async fn drop_outdated(maintenance: &Client) -> Vec<String> {
     let mut dropped = Vec::new();
     for row in rows {
         let database: String = row.get(0);
-        if !template_version(&database).is_some_and(|v| v < managed::LATEST) {
+        if template_version(&database).is_none_or(|v| v >= managed::LATEST) {
             continue;
         }
         let drop = format!("DROP DATABASE IF EXISTS {}", quote_ident(&database));
