@@ -118,3 +118,35 @@ async fn reads_touching_policies_or_domains_still_carry_the_context() {
         resp.body
     );
 }
+
+/// A read under a policy runs in a transaction with the tenant context, and the
+/// version its context statement carries is what tells the cache of DDL made
+/// directly when the read names no column.
+#[tokio::test]
+async fn a_read_under_a_policy_sees_ddl_made_directly() {
+    let f = Fixture::new("rls ddl").await;
+    f.db.batch_execute(
+        "CREATE TABLE tenant_custom.own_notes (id int PRIMARY KEY, user_id text NOT NULL);
+         INSERT INTO tenant_custom.own_notes VALUES (1, 'dana'), (2, 'erin');
+         ALTER TABLE tenant_custom.own_notes ENABLE ROW LEVEL SECURITY;
+         CREATE POLICY own_notes ON tenant_custom.own_notes
+           USING (user_id = current_setting('app.user_id'));",
+    )
+    .await
+    .unwrap();
+    let dana = f.ws.jwt_client("dana", &["postgres:read"]);
+    let resp = dana.get(&f.path("own_notes", "")).await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.body["data"], json!([{ "id": 1, "user_id": "dana" }]));
+    for (column, value) in [("mood", "calm"), ("tone", "dry")] {
+        f.db.batch_execute(&format!(
+            "ALTER TABLE tenant_custom.own_notes ADD COLUMN {column} text DEFAULT '{value}'"
+        ))
+        .await
+        .unwrap();
+        let resp = dana.get(&f.path("own_notes", "")).await;
+        assert_eq!(resp.status, 200, "{}", resp.body);
+        assert_eq!(resp.body["data"][0][column], value, "{}", resp.body);
+        assert_eq!(resp.body["data"].as_array().map(Vec::len), Some(1));
+    }
+}

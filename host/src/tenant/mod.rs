@@ -16,7 +16,7 @@ use uuid::Uuid;
 pub use directory::Directory;
 pub use lane::Shared;
 pub use pools::{PoolKind, PoolTarget, TenantPool, TenantPools};
-pub use transaction::{Access, Session, TenantContext, SET_CONTEXT_WITH_VERSION};
+pub use transaction::{set_context_with_version, Access, Session, TenantContext};
 
 use crate::cluster::Cluster;
 use crate::control::notify::{Invalidation, Invalidations};

@@ -10,6 +10,7 @@ use deadpool_postgres::Transaction;
 use crate::auth::Principal;
 use crate::control::workspaces::Workspace;
 use crate::error::ApiError;
+use crate::schema_cache::VersionSource;
 
 use super::{PoolKind, Tenancy, TenantError};
 
@@ -82,13 +83,28 @@ impl Tenancy {
     }
 }
 
+/// The four settings of the tenant context, followed by the version expression.
+macro_rules! context_with_version {
+    ($version:literal) => {
+        concat!(
+            "SELECT set_config('app.tenant_id', $1, true), \
+             set_config('app.workspace_id', $2, true), \
+             set_config('app.user_id', $3, true), \
+             set_config('request.jwt.claims', $4, true), ",
+            $version
+        )
+    };
+}
+
 /// The tenant context and the schema version, in one statement: the Data API's
-/// first statement of every transaction.
-pub const SET_CONTEXT_WITH_VERSION: &str = "SELECT set_config('app.tenant_id', $1, true), \
-     set_config('app.workspace_id', $2, true), \
-     set_config('app.user_id', $3, true), \
-     set_config('request.jwt.claims', $4, true), \
-     (SELECT version FROM dl_meta.schema_state)";
+/// first statement of every transaction. The version is read as `source` says
+/// (the constant where the workspace has it, so no execution scans a table for it).
+pub fn set_context_with_version(source: VersionSource) -> &'static str {
+    match source {
+        VersionSource::Table => context_with_version!("(SELECT version FROM dl_meta.schema_state)"),
+        VersionSource::Constant => context_with_version!("dl_meta.schema_version()"),
+    }
+}
 
 impl TenantContext<'_> {
     /// The values of the four settings, in the order of the context statements.
@@ -141,5 +157,19 @@ impl Tenancy {
         Ok(Session {
             client: Some(client),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_context_statement_reads_the_version_as_its_source_says() {
+        for source in [VersionSource::Table, VersionSource::Constant] {
+            let sql = set_context_with_version(source);
+            assert!(sql.ends_with(source.expression()), "{sql}");
+            assert!(sql.contains("set_config('request.jwt.claims', $4, true), "));
+        }
     }
 }

@@ -26,7 +26,7 @@ use crate::plugins::filter_types::Query;
 use crate::plugins::{PluginError, PluginFault, PluginKind};
 use crate::schema_cache::{self, Relation, SchemaCache};
 use crate::sql::rows::{self as statements, Statement};
-use crate::tenant::{Session, TenantContext, SET_CONTEXT_WITH_VERSION};
+use crate::tenant::{set_context_with_version, Session, TenantContext};
 
 /// Above this many estimated rows, `count=estimated` answers the estimate.
 pub const ESTIMATE_THRESHOLD: i64 = 1_000;
@@ -416,7 +416,9 @@ impl<'a> Rows<'a> {
             return self.run_context_free_read(client, schema, plan).await;
         }
         let statement = statements::read(plan, None);
-        let context = client.prepare_cached(SET_CONTEXT_WITH_VERSION).await?;
+        let context = client
+            .prepare_cached(set_context_with_version(schema.version_source))
+            .await?;
         let main = client
             .prepare_typed_cached(&statement.text, &statement.types())
             .await?;
@@ -549,7 +551,7 @@ impl<'a> Rows<'a> {
         let client = session.client();
         let db = ApiError::from_db;
         let context = client
-            .prepare_cached(SET_CONTEXT_WITH_VERSION)
+            .prepare_cached(set_context_with_version(schema.version_source))
             .await
             .map_err(db)?;
         let main = client
