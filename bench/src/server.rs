@@ -139,10 +139,20 @@ impl Drop for Server {
     }
 }
 
-/// Builds the release binary and returns its path.
+/// Builds the release binary and returns its path. The harness is selected in the
+/// build too, so that the dependencies' features are unified as in the
+/// `cargo run -p plinth-bench` that started it and nothing is compiled twice.
 pub fn build_release() -> anyhow::Result<PathBuf> {
     let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
-        .args(["build", "--release", "-p", "plinth", "--bin", "plinth"])
+        .args([
+            "build",
+            "--release",
+            "-p",
+            "plinth",
+            "-p",
+            "plinth-bench",
+            "--bins",
+        ])
         .status()?;
     if !status.success() {
         bail!("cargo build --release failed");
