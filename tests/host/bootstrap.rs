@@ -148,7 +148,7 @@ async fn building_a_new_template_drops_the_templates_of_earlier_versions() {
         ..Default::default()
     });
     Workspace::provisioned(&server, "after an upgrade").await;
-    let mut templates: Vec<String> = maintenance
+    let templates: Vec<String> = maintenance
         .query(
             "SELECT datname FROM pg_database WHERE datname LIKE 'plinth_template%' ORDER BY 1",
             &[],
@@ -158,7 +158,6 @@ async fn building_a_new_template_drops_the_templates_of_earlier_versions() {
         .iter()
         .map(|r| r.get(0))
         .collect();
-    templates.sort();
     let mut expected = vec![current, newer.to_owned()];
     expected.sort();
     assert_eq!(

@@ -22,7 +22,7 @@ impl JitteredTtl {
     }
 
     /// One entry's lifetime.
-    pub fn draw(&self) -> Duration {
+    fn draw(&self) -> Duration {
         self.ttl.mul_f64(1.0 - SPREAD * rand::random::<f64>())
     }
 }

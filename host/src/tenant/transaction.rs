@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::LazyLock;
 
 use deadpool_postgres::Transaction;
 
@@ -83,26 +84,17 @@ impl Tenancy {
     }
 }
 
-/// The four settings of the tenant context, followed by the version expression.
-macro_rules! context_with_version {
-    ($version:literal) => {
-        concat!(
-            "SELECT set_config('app.tenant_id', $1, true), \
-             set_config('app.workspace_id', $2, true), \
-             set_config('app.user_id', $3, true), \
-             set_config('request.jwt.claims', $4, true), ",
-            $version
-        )
-    };
-}
-
 /// The tenant context and the schema version, in one statement: the Data API's
 /// first statement of every transaction. The version is read as `source` says
 /// (the constant where the workspace has it, so no execution scans a table for it).
 pub fn set_context_with_version(source: VersionSource) -> &'static str {
+    static STATEMENTS: LazyLock<[String; 2]> = LazyLock::new(|| {
+        [VersionSource::Table, VersionSource::Constant]
+            .map(|source| format!("{SET_CONTEXT}, {}", source.expression()))
+    });
     match source {
-        VersionSource::Table => context_with_version!("(SELECT version FROM dl_meta.schema_state)"),
-        VersionSource::Constant => context_with_version!("dl_meta.schema_version()"),
+        VersionSource::Table => &STATEMENTS[0],
+        VersionSource::Constant => &STATEMENTS[1],
     }
 }
 

@@ -90,9 +90,8 @@ fn template_version(database: &str) -> Option<i32> {
 /// Drops the templates of earlier managed-schema versions, once the current one is
 /// built: no workspace is cloned from them any more. Best effort: a template an older
 /// replica is cloning right now is in use and stays (that replica rebuilds it if it
-/// must); newer versions' templates belong to newer replicas and are kept. Returns
-/// the names dropped.
-pub async fn drop_outdated(maintenance: &Client) -> Vec<String> {
+/// must); newer versions' templates belong to newer replicas and are kept.
+async fn drop_outdated(maintenance: &Client) {
     let rows = match maintenance
         .query(
             "SELECT datname FROM pg_database WHERE datname LIKE 'plinth\\_template\\_v%'",
@@ -103,10 +102,9 @@ pub async fn drop_outdated(maintenance: &Client) -> Vec<String> {
         Ok(rows) => rows,
         Err(error) => {
             tracing::warn!(%error, "cannot list outdated template databases");
-            return Vec::new();
+            return;
         }
     };
-    let mut dropped = Vec::new();
     for row in rows {
         let database: String = row.get(0);
         if template_version(&database).is_none_or(|v| v >= managed::LATEST) {
@@ -114,16 +112,12 @@ pub async fn drop_outdated(maintenance: &Client) -> Vec<String> {
         }
         let drop = format!("DROP DATABASE IF EXISTS {}", quote_ident(&database));
         match maintenance.batch_execute(&drop).await {
-            Ok(()) => {
-                tracing::info!(template = database, "dropped an outdated template database");
-                dropped.push(database);
-            }
+            Ok(()) => tracing::info!(template = database, "dropped an outdated template database"),
             Err(error) => {
                 tracing::warn!(template = database, %error, "cannot drop an outdated template database yet")
             }
         }
     }
-    dropped
 }
 
 /// True when a database of this name exists.
