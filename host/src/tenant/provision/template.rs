@@ -13,9 +13,14 @@ use super::{managed, roles, ProvisionError};
 /// Advisory-lock key serialising template builds and group-role creation ("plinthtp").
 const TEMPLATE_LOCK: i64 = 0x706c_696e_7468_7470;
 
+/// What every template database's name starts with; the version number follows.
+const PREFIX: &str = "plinth_template_v";
+/// The suffix of a template while it is being built.
+const BUILDING: &str = "_building";
+
 /// The template of the current managed-schema version.
 pub fn name() -> String {
-    format!("plinth_template_v{}", managed::LATEST)
+    format!("{PREFIX}{}", managed::LATEST)
 }
 
 /// Makes sure the current template (and the group roles it grants to) exists.
@@ -44,7 +49,7 @@ async fn build(
     }
     roles::ensure_group_roles(maintenance).await?;
     tracing::info!(template, "building the workspace template database");
-    let building = format!("{template}_building");
+    let building = format!("{template}{BUILDING}");
     maintenance
         .batch_execute(&format!(
             "DROP DATABASE IF EXISTS {}",
@@ -79,8 +84,8 @@ async fn build(
 /// The managed-schema version a template database of this name was built for,
 /// finished or still `_building`.
 fn template_version(database: &str) -> Option<i32> {
-    let rest = database.strip_prefix("plinth_template_v")?;
-    let digits = rest.strip_suffix("_building").unwrap_or(rest);
+    let rest = database.strip_prefix(PREFIX)?;
+    let digits = rest.strip_suffix(BUILDING).unwrap_or(rest);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
@@ -94,8 +99,8 @@ fn template_version(database: &str) -> Option<i32> {
 async fn drop_outdated(maintenance: &Client) {
     let rows = match maintenance
         .query(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'plinth\\_template\\_v%'",
-            &[],
+            "SELECT datname::text FROM pg_database WHERE starts_with(datname, $1)",
+            &[&PREFIX],
         )
         .await
     {
