@@ -263,7 +263,7 @@ async fn main() -> anyhow::Result<()> {
     wrk::ensure_installed()?;
     let binary = match &args.plinth_binary {
         Some(path) => path.clone(),
-        None => server::build_release()?,
+        None => server::build_plinth()?,
     };
     let dir = tempfile::tempdir()?;
     std::fs::set_permissions(
