@@ -147,7 +147,23 @@ pub const PROFILE: &str = "release-lto";
 /// are compiled once more for that profile (the first time: about half an hour on two
 /// cores); the harness itself stays in plain release.
 pub fn build_plinth() -> anyhow::Result<PathBuf> {
-    let status = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    // `cargo run` gave the harness its own package's variables. Build scripts that
+    // read them (ring's does) would see a change from a build by hand and compile
+    // again, and with them the whole LTO link: leave them out.
+    for (name, _) in std::env::vars_os() {
+        let name = name.to_string_lossy();
+        if name.starts_with("CARGO_PKG_")
+            || name.starts_with("CARGO_MANIFEST_")
+            || matches!(
+                &*name,
+                "CARGO_CRATE_NAME" | "CARGO_BIN_NAME" | "CARGO_PRIMARY_PACKAGE"
+            )
+        {
+            cargo.env_remove(&*name);
+        }
+    }
+    let status = cargo
         .args([
             "build",
             "--profile",
