@@ -141,7 +141,7 @@ impl Drop for Server {
 
 /// The Cargo profile `plinth` is measured in: release with fat LTO and one codegen
 /// unit (see the workspace's `Cargo.toml`), the build to deploy.
-pub const PROFILE: &str = "release-lto";
+const PROFILE: &str = "release-lto";
 
 /// Builds the `plinth` binary in [`PROFILE`] and returns its path. Its dependencies
 /// are compiled once more for that profile (the first time: about half an hour on two
