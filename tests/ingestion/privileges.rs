@@ -120,7 +120,7 @@ async fn neither_role_connects_to_another_workspaces_database_or_the_control_dat
     let server = support::shared();
     let mine = Workspace::provisioned(server, "mine").await;
     let theirs = Workspace::provisioned(server, "theirs").await;
-    let their_db = format!("ws_{}", theirs.id.replace('-', ""));
+    let their_db = theirs.database();
     for kind in ["read", "runtime"] {
         let uri = mine.reveal(kind, false).await;
         let base = uri.split('?').next().unwrap();

@@ -105,7 +105,7 @@ async fn provisioning_twice_at_once_creates_one_database_and_both_succeed() {
     let n: i64 = client
         .query_one(
             "SELECT count(*) FROM pg_database WHERE datname = $1",
-            &[&format!("ws_{}", ws.id.replace('-', ""))],
+            &[&ws.database()],
         )
         .await
         .unwrap()
@@ -133,7 +133,7 @@ async fn a_database_dropped_by_hand_is_reported_and_recreated_by_provisioning() 
         .unwrap();
     drop(customer);
 
-    let db = format!("ws_{}", ws.id.replace('-', ""));
+    let db = ws.database();
     let superuser = support::pg_connect(&support::shared_cluster().url()).await;
     superuser
         .batch_execute(&format!("DROP DATABASE {db} WITH (FORCE)"))

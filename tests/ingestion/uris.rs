@@ -124,7 +124,7 @@ async fn pooled_uris_go_through_the_operators_pgbouncer_and_follow_rotation() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(db, format!("ws_{}", ws.id.replace('-', "")));
+    assert_eq!(db, ws.database());
     drop(client);
 
     let resp = ws

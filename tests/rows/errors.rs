@@ -76,7 +76,7 @@ async fn parse_errors_say_where() {
 async fn unknown_system_and_foreign_tables_are_404_without_reaching_the_database() {
     let f = Fixture::new("errors tables").await;
     let other = Fixture::new("errors other").await;
-    let other_db = format!("ws_{}", other.ws.id.replace('-', ""));
+    let other_db = other.ws.database();
     for table in [
         "nope",
         "pg_catalog.pg_class",

@@ -191,6 +191,11 @@ pub struct Workspace {
 }
 
 impl Workspace {
+    /// Its database's name as seed 000 spells it: `ws_` and the id's 32 hex digits.
+    pub fn database(&self) -> String {
+        format!("ws_{}", self.id.replace('-', ""))
+    }
+
     /// Creates a workspace (not provisioned).
     pub async fn create(server: &Plinth, name: &str) -> Self {
         let admin = server.admin();

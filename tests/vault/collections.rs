@@ -353,7 +353,7 @@ async fn the_sql_capability_reaches_only_the_vault_schema() {
         .batch_execute("CREATE TABLE tenant_custom.private (secret text); INSERT INTO tenant_custom.private VALUES ('x');")
         .await
         .unwrap();
-    let db = format!("ws_{}", v.ws.id.replace('-', ""));
+    let db = v.ws.database();
     let vault_role = format!("{db}_vault");
     let superuser = support::workspace_superuser(&v.ws).await;
     superuser
@@ -382,7 +382,7 @@ async fn the_sql_capability_reaches_only_the_vault_schema() {
         superuser.batch_execute("RESET ROLE").await.unwrap();
     }
     // Its login reaches no other workspace's database.
-    let other_db = format!("ws_{}", other.ws.id.replace('-', ""));
+    let other_db = other.ws.database();
     let admin = support::pg_connect(&support::shared_cluster().db_url("postgres")).await;
     let can: bool = admin
         .query_one(
@@ -400,7 +400,7 @@ async fn a_postgres_engine_that_refuses_is_a_502_naming_it_and_service_resumes()
     let v = Vault::new("vault postgres refuses").await;
     v.collection(json!({"name": "docs", "fields": [{"name": "a", "field_type": "text"}]}))
         .await;
-    let db = format!("ws_{}", v.ws.id.replace('-', ""));
+    let db = v.ws.database();
     let admin = support::pg_connect(&support::shared_cluster().db_url("postgres")).await;
     admin
         .batch_execute(&format!(
