@@ -144,8 +144,8 @@ impl Drop for Server {
 const PROFILE: &str = "release-lto";
 
 /// Builds the `plinth` binary in [`PROFILE`] and returns its path. Its dependencies
-/// are compiled once more for that profile (the first time: about half an hour on two
-/// cores); the harness itself stays in plain release.
+/// are compiled once more for that profile (the first time: about 20 minutes on two
+/// cores, most of it the final link); the harness itself stays in plain release.
 pub fn build_plinth() -> anyhow::Result<PathBuf> {
     let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
     // `cargo run` gave the harness its own package's variables. Build scripts that
