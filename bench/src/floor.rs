@@ -1,7 +1,7 @@
 //! F: R2's floor — the stack Plinth is built on, with nothing of Plinth in it.
 //!
 //! A hyper HTTP/1 server on tokio, in the harness's own process, answers R2's
-//! request (`GET …/products/{id}`) by sending the ceiling's R2 statement over four
+//! request (`GET …/products/{id}`) by sending Plinth's R2 statement over four
 //! tokio-postgres connections that pipeline concurrent queries (Plinth's lane has
 //! four), and returns the row's JSON. No routing, authentication, caches, plan,
 //! SQL building, metrics or deadline. wrk drives it as it drives Plinth, and the
@@ -17,13 +17,11 @@ use anyhow::Context;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Request, Response, StatusCode};
-use tokio_postgres::types::Type;
+use plinth::sql::rows::{Param, Statement as Sql};
 use tokio_postgres::{Client, NoTls, Statement};
 
 use crate::measure::Sample;
-
-/// The ceiling's R2 statement with the id as a parameter.
-const R2: &str = r#"WITH pgrst_page AS (SELECT t1."id", t1."name", t1."category", t1."price", t1."description" FROM "tenant_custom"."products" AS t1 WHERE t1."id" = $1 LIMIT 2) SELECT coalesce((SELECT json_agg(pgrst_page)::text FROM pgrst_page), '[]'), (SELECT count(*) FROM pgrst_page)"#;
+use crate::statements::PRODUCT_ID;
 /// Connections that pipeline the queries, as many as Plinth's lane has.
 const CONNECTIONS: usize = 4;
 
@@ -45,21 +43,33 @@ pub struct Floor {
 struct Lane {
     connections: Vec<(Client, Statement)>,
     next: AtomicUsize,
+    /// The statement's parameters as built for [`PRODUCT_ID`]'s sample.
+    params: Vec<Param>,
+    /// Which of them is the id.
+    id_at: usize,
 }
 
 impl Floor {
-    /// Opens the connections to `uri` (R2's database) and starts serving.
-    pub async fn start(uri: &str) -> anyhow::Result<Self> {
+    /// Opens the connections to `uri` (R2's database) and starts serving `r2`, the
+    /// statement Plinth sends for R2 (built for [`PRODUCT_ID`]'s sample).
+    pub async fn start(uri: &str, r2: &Sql) -> anyhow::Result<Self> {
+        let id_at = r2
+            .params
+            .iter()
+            .position(|p| *p == Param::Text(PRODUCT_ID.sample.into()))
+            .context("R2's statement has no id parameter")?;
         let mut connections = Vec::new();
         for _ in 0..CONNECTIONS {
             let (client, connection) = tokio_postgres::connect(uri, NoTls).await?;
             tokio::spawn(connection);
-            let statement = client.prepare_typed(R2, &[Type::INT8]).await?;
+            let statement = client.prepare_typed(&r2.text, &r2.types()).await?;
             connections.push((client, statement));
         }
         let lane = Arc::new(Lane {
             connections,
             next: AtomicUsize::new(0),
+            params: r2.params.clone(),
+            id_at,
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
         let base = format!("http://{}", listener.local_addr()?);
@@ -102,18 +112,13 @@ impl Drop for Floor {
 }
 
 async fn answer(lane: &Lane, request: Request<hyper::body::Incoming>) -> Response<Full<Bytes>> {
-    let id = request
-        .uri()
-        .path()
-        .rsplit('/')
-        .next()
-        .and_then(|id| id.parse::<i64>().ok());
-    let Some(id) = id else {
-        return status(StatusCode::BAD_REQUEST);
-    };
+    let id = request.uri().path().rsplit('/').next().unwrap_or("");
+    let mut params = lane.params.clone();
+    params[lane.id_at] = Param::Text(id.to_owned());
     let index = lane.next.fetch_add(1, Ordering::Relaxed) % lane.connections.len();
     let (client, statement) = &lane.connections[index];
-    let Ok(row) = client.query_one(statement, &[&id]).await else {
+    let values: Vec<_> = params.iter().map(Param::value).collect();
+    let Ok(row) = client.query_one(statement, &values).await else {
         return status(StatusCode::INTERNAL_SERVER_ERROR);
     };
     let page: &str = row.get(0);

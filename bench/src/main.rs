@@ -13,6 +13,7 @@ mod plugin_call;
 mod postgraphile;
 mod server;
 mod session;
+mod statements;
 mod tables;
 mod vault;
 mod wrk;
@@ -82,6 +83,9 @@ struct Scenario {
 }
 
 enum Ceiling {
+    /// pgbench as the workspace's runtime role, running the statements Plinth's
+    /// planner and SQL builder make of the scenario's request (see `statements`).
+    Plinth,
     /// pgbench as the workspace's runtime role.
     Pgbench(String),
     /// pgbench as the cluster's superuser (for the vault schema, which only the
@@ -90,22 +94,6 @@ enum Ceiling {
     /// COPY batches.
     Copy,
 }
-
-const R1_SQL: &str = r#"\set c random(0, 49)
-WITH pgrst_page AS (SELECT t1."id", t1."name", t1."price" FROM "tenant_custom"."products" AS t1 WHERE t1."category" = ('cat' || :c)::text AND t1."price" >= 50::numeric ORDER BY t1."price" DESC LIMIT 20 OFFSET 0) SELECT coalesce((SELECT json_agg(pgrst_page)::text FROM pgrst_page), '[]'), (SELECT count(*) FROM pgrst_page), (SELECT count(*) FROM "tenant_custom"."products" AS t1 WHERE t1."category" = ('cat' || :c)::text AND t1."price" >= 50::numeric);
-"#;
-
-const R1E_SQL: &str = r#"\set c random(0, 49)
-WITH pgrst_page AS (SELECT t1."id", t1."name", t1."price" FROM "tenant_custom"."products" AS t1 WHERE t1."category" = ('cat' || :c)::text AND t1."price" >= 50::numeric ORDER BY t1."price" DESC LIMIT 20 OFFSET 0) SELECT coalesce((SELECT json_agg(pgrst_page)::text FROM pgrst_page), '[]'), (SELECT count(*) FROM pgrst_page), NULL::bigint;
-EXPLAIN (FORMAT JSON) SELECT 1 FROM "tenant_custom"."products" AS t1 WHERE t1."category" = ('cat' || :c)::text AND t1."price" >= 50::numeric;
-"#;
-
-const R2_SQL: &str = r#"\set id random(1, 1000000)
-WITH pgrst_page AS (SELECT t1."id", t1."name", t1."category", t1."price", t1."description" FROM "tenant_custom"."products" AS t1 WHERE t1."id" = :id LIMIT 2) SELECT coalesce((SELECT json_agg(pgrst_page)::text FROM pgrst_page), '[]'), (SELECT count(*) FROM pgrst_page);
-"#;
-
-const R3_SQL: &str = r#"WITH pgrst_page AS (SELECT t1."id", t1."quantity", (SELECT row_to_json(pgrst_x) FROM (SELECT t2."name" FROM "tenant_custom"."customers" AS t2 WHERE t2."id" = t1."customer_id" LIMIT 1) AS pgrst_x) AS "customer" FROM "tenant_custom"."orders" AS t1 LIMIT 20 OFFSET 0) SELECT coalesce((SELECT json_agg(pgrst_page)::text FROM pgrst_page), '[]'), (SELECT count(*) FROM pgrst_page), (SELECT count(*) FROM "tenant_custom"."orders" AS t1);
-"#;
 
 const W1_SQL: &str = r#"WITH pgrst_rows AS (INSERT INTO "tenant_custom"."events" ("kind", "payload") VALUES ('click', '{"x": 1}') RETURNING *) SELECT coalesce((SELECT json_agg(pgrst_rows)::text FROM pgrst_rows), '[]'), (SELECT count(*) FROM pgrst_rows);
 "#;
@@ -126,7 +114,7 @@ fn scenarios(ws: &str, vault_table: &str, sales_table: &str) -> Vec<Scenario> {
             idempotent: false,
             prefer: None,
             rows_per_request: 1.0,
-            ceiling: Ceiling::Pgbench(R1_SQL.into()),
+            ceiling: Ceiling::Plinth,
             peer: Some(postgraphile::R1),
         },
         Scenario {
@@ -138,7 +126,7 @@ fn scenarios(ws: &str, vault_table: &str, sales_table: &str) -> Vec<Scenario> {
             idempotent: false,
             prefer: Some("count=estimated"),
             rows_per_request: 1.0,
-            ceiling: Ceiling::Pgbench(R1E_SQL.into()),
+            ceiling: Ceiling::Plinth,
             peer: Some(postgraphile::R1_PAGE),
         },
         Scenario {
@@ -150,7 +138,7 @@ fn scenarios(ws: &str, vault_table: &str, sales_table: &str) -> Vec<Scenario> {
             idempotent: false,
             prefer: None,
             rows_per_request: 1.0,
-            ceiling: Ceiling::Pgbench(R2_SQL.into()),
+            ceiling: Ceiling::Plinth,
             peer: Some(postgraphile::R2),
         },
         Scenario {
@@ -162,7 +150,7 @@ fn scenarios(ws: &str, vault_table: &str, sales_table: &str) -> Vec<Scenario> {
             idempotent: false,
             prefer: None,
             rows_per_request: 1.0,
-            ceiling: Ceiling::Pgbench(R3_SQL.into()),
+            ceiling: Ceiling::Plinth,
             peer: Some(postgraphile::R3),
         },
         Scenario {
@@ -332,10 +320,17 @@ async fn main() -> anyhow::Result<()> {
         Some(peer)
     };
 
+    let builder = statements::Builder::new(&db, &dir.path().join("plugin-cache")).await?;
     let mut table = Vec::new();
-    for scenario in scenarios(&ws, &vault_table, &sales_table) {
+    for mut scenario in scenarios(&ws, &vault_table, &sales_table) {
         if !wanted(scenario.name) {
             continue;
+        }
+        if let Ceiling::Plinth = scenario.ceiling {
+            let sent = builder.request(&scenario.path, scenario.prefer).await?;
+            let script =
+                statements::pgbench_script(&sent, &[statements::PRODUCT_ID, statements::CATEGORY])?;
+            scenario.ceiling = Ceiling::Pgbench(script);
         }
         let peer = match (&peer, scenario.peer) {
             (Some(server), Some(body)) => {
@@ -373,6 +368,7 @@ async fn main() -> anyhow::Result<()> {
                             pgbench::run(superuser_uri, sql, c, seconds, dir)
                         }
                         Ceiling::Copy => copy::run(uri, c, seconds, 1000).await,
+                        Ceiling::Plinth => anyhow::bail!("the ceiling was not built"),
                     }
                 }
             };
@@ -415,7 +411,10 @@ async fn main() -> anyhow::Result<()> {
         }
     }
     let floor = if wanted("F") {
-        Some(measure_floor(&uri, &args, dir.path()).await?)
+        let sent = builder
+            .request(&format!("/v1/postgres/{ws}/rows/products/{{id}}"), None)
+            .await?;
+        Some(measure_floor(&uri, &sent[0], &args, dir.path()).await?)
     } else {
         None
     };
@@ -451,10 +450,11 @@ async fn main() -> anyhow::Result<()> {
 /// Scenario F at each concurrency: medians of the runs, and of the CPU per request.
 async fn measure_floor(
     uri: &str,
+    statement: &plinth::sql::rows::Statement,
     args: &Args,
     dir: &std::path::Path,
 ) -> anyhow::Result<Vec<(u32, Sample, f64)>> {
-    let floor = floor::Floor::start(uri).await?;
+    let floor = floor::Floor::start(uri, statement).await?;
     let mut rows = Vec::new();
     for &c in &args.concurrency {
         if args.warmup > 0 {

@@ -188,4 +188,14 @@ pub enum CountMode {
     Exact,
     /// The planner's estimate when above a threshold, else exact.
     Estimated,
+    /// No count at all: a read by primary key, whose answer has no total and whose
+    /// page's length says everything (PostgreSQL is spared a second index probe).
+    None,
+}
+
+impl CountMode {
+    /// Whether the planner's estimate is asked for beside the statement.
+    pub fn wants_estimate(self) -> bool {
+        self == Self::Estimated
+    }
 }

@@ -32,7 +32,8 @@ impl Param {
         }
     }
 
-    fn value(&self) -> &(dyn ToSql + Sync) {
+    /// The value, for binding.
+    pub fn value(&self) -> &(dyn ToSql + Sync) {
         match self {
             Param::Text(v) => v,
             Param::TextArray(v) => v,
@@ -357,7 +358,8 @@ impl Builder {
 }
 
 /// The read: the page as a JSON array, its length, and the exact total (or NULL in
-/// estimated mode, which asks [`estimate`] first); with `version`, a fourth column
+/// estimated mode, which asks [`estimate`] beside it, and when no count is wanted);
+/// with `version`, a fourth column
 /// carries the workspace's schema version, read as that source says.
 pub fn read(plan: &ReadPlan, version: Option<VersionSource>) -> Statement {
     let mut b = Builder::default();
@@ -395,7 +397,9 @@ pub fn read(plan: &ReadPlan, version: Option<VersionSource>) -> Statement {
             text.push_str(&where_clause);
             text.push(')');
         }
-        crate::plan::CountMode::Estimated => text.push_str("NULL::bigint"),
+        crate::plan::CountMode::Estimated | crate::plan::CountMode::None => {
+            text.push_str("NULL::bigint")
+        }
     }
     if let Some(source) = version {
         text.push_str(", ");
@@ -528,3 +532,7 @@ pub fn delete(plan: &DeletePlan) -> Statement {
         params: b.params,
     }
 }
+
+#[cfg(test)]
+#[path = "rows_tests.rs"]
+mod tests;

@@ -426,7 +426,7 @@ impl<'a> Rows<'a> {
         let settings: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
             [&settings[0], &settings[1], &settings[2], &settings[3]];
         let values = statement.values();
-        if plan.count == plan::CountMode::Exact {
+        if !plan.count.wants_estimate() {
             let (begin, version, page, commit) = futures::join!(
                 client.batch_execute("BEGIN READ ONLY"),
                 client.query_one(&context, &settings),
@@ -482,7 +482,7 @@ impl<'a> Rows<'a> {
             .prepare_typed_cached(&statement.text, &statement.types())
             .await?;
         let values = statement.values();
-        let (row, estimate) = if plan.count == plan::CountMode::Exact {
+        let (row, estimate) = if !plan.count.wants_estimate() {
             (client.query_one(&main, &values).await?, None)
         } else {
             let (row, estimate) = futures::join!(

@@ -127,7 +127,7 @@ async fn get_one(
         .read(
             &table,
             &call.query,
-            crate::plan::CountMode::Exact,
+            crate::plan::CountMode::None,
             Some(&key),
         )
         .await?;

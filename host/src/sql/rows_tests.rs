@@ -1,0 +1,97 @@
+//! The Data API's statements, built from plans over a hand-made schema.
+
+use std::sync::Arc;
+
+use super::{read, Param};
+use crate::plan::{read::plan, CountMode};
+use crate::plugins::filter_types::Query;
+use crate::schema_cache::{Column, RelKind, Relation, SchemaCache, VersionSource};
+
+fn column(name: &str, ty: &str) -> Column {
+    Column {
+        name: name.into(),
+        sql_type: ty.to_owned(),
+        cast_type: ty.into(),
+        nullable: false,
+        has_default: false,
+        generated: false,
+    }
+}
+
+fn products() -> (SchemaCache, Arc<Relation>) {
+    let relation = Relation {
+        oid: 16384,
+        schema: "tenant_custom".into(),
+        name: "products".into(),
+        exposed: "products".into(),
+        kind: RelKind::Table,
+        read_only: false,
+        columns: vec![column("id", "bigint"), column("name", "text")],
+        primary_key: vec!["id".into()],
+        context_free: true,
+    };
+    let schema = SchemaCache::new(7, VersionSource::Constant, vec![relation], Vec::new());
+    let relation = schema.relation("products").cloned().expect("products");
+    (schema, relation)
+}
+
+fn everything() -> Query {
+    Query {
+        select: Vec::new(),
+        top: Vec::new(),
+        nodes: Vec::new(),
+        filters: Vec::new(),
+        order: Vec::new(),
+        limit: None,
+        offset: None,
+        on_conflict: Vec::new(),
+        columns: Vec::new(),
+    }
+}
+
+#[test]
+fn a_read_by_key_counts_nothing_but_its_page() {
+    let (schema, relation) = products();
+    let by_key = plan(
+        &schema,
+        &relation,
+        &everything(),
+        CountMode::None,
+        Some("42"),
+    )
+    .unwrap();
+    let statement = read(&by_key, Some(VersionSource::Constant));
+    assert_eq!(
+        statement.text,
+        "WITH pgrst_page AS (SELECT t0.\"id\" AS \"id\", t0.\"name\" AS \"name\" \
+         FROM \"tenant_custom\".\"products\" AS t0 WHERE t0.\"id\" = $1::bigint \
+         LIMIT $2 OFFSET $3) SELECT coalesce((SELECT json_agg(pgrst_page)::text FROM pgrst_page), '[]'), \
+         (SELECT count(*) FROM pgrst_page), NULL::bigint, dl_meta.schema_version()"
+    );
+    assert_eq!(
+        statement.params,
+        vec![Param::Text("42".into()), Param::Int(1), Param::Int(0)]
+    );
+}
+
+#[test]
+fn a_list_counts_its_filter_exactly_unless_told_to_estimate() {
+    let (schema, relation) = products();
+    let exact = plan(&schema, &relation, &everything(), CountMode::Exact, None).unwrap();
+    let text = read(&exact, None).text;
+    assert!(
+        text.ends_with("(SELECT count(*) FROM \"tenant_custom\".\"products\" AS t0)"),
+        "{text}"
+    );
+    let estimated = plan(
+        &schema,
+        &relation,
+        &everything(),
+        CountMode::Estimated,
+        None,
+    )
+    .unwrap();
+    let text = read(&estimated, None).text;
+    assert!(text.ends_with(", NULL::bigint"), "{text}");
+    assert!(estimated.count.wants_estimate() && !exact.count.wants_estimate());
+}
