@@ -83,9 +83,12 @@ struct Scenario {
 }
 
 enum Ceiling {
-    /// pgbench as the workspace's runtime role, running the statements Plinth's
-    /// planner and SQL builder make of the scenario's request (see `statements`).
+    /// The statements Plinth's planner and SQL builder make of the scenario's
+    /// request (see `statements`), resolved into [`Ceiling::AsApi`] once the data
+    /// set is loaded.
     Plinth,
+    /// pgbench as a member of Plinth's API role.
+    AsApi(String),
     /// pgbench as the workspace's runtime role.
     Pgbench(String),
     /// pgbench as the cluster's superuser (for the vault schema, which only the
@@ -305,10 +308,25 @@ async fn main() -> anyhow::Result<()> {
         tokio_postgres::connect(&superuser_uri, tokio_postgres::NoTls).await?;
     tokio::spawn(connection);
     superuser.batch_execute("CHECKPOINT").await?;
+    let api_uri = statements::api_role_uri(&superuser, &superuser_uri, &ws).await?;
+    let (api, connection) = tokio_postgres::connect(&api_uri, tokio_postgres::NoTls).await?;
+    tokio::spawn(connection);
+    let builder = statements::Builder::new(&api, &dir.path().join("plugin-cache")).await?;
     if args.hold {
+        let r2 = builder
+            .request(&format!("/v1/postgres/{ws}/rows/products/{{id}}"), None)
+            .await?;
+        let r2_script = dir.path().join("r2-ceiling.sql");
+        std::fs::write(
+            &r2_script,
+            statements::pgbench_script(&r2, &[statements::PRODUCT_ID])?,
+        )?;
         println!("holding: {} workspace {ws}", server.base);
         println!("  R2: wrk -c32 -d10s -H 'Authorization: Bearer {key}' {}/v1/postgres/{ws}/rows/products/4242", server.base);
-        println!("  ceiling: pgbench -M prepared {uri}");
+        println!(
+            "  ceiling: pgbench -M prepared -f {} {api_uri}",
+            r2_script.display()
+        );
         tokio::signal::ctrl_c().await?;
         return Ok(());
     }
@@ -320,7 +338,6 @@ async fn main() -> anyhow::Result<()> {
         Some(peer)
     };
 
-    let builder = statements::Builder::new(&db, &dir.path().join("plugin-cache")).await?;
     let mut table = Vec::new();
     for mut scenario in scenarios(&ws, &vault_table, &sales_table) {
         if !wanted(scenario.name) {
@@ -330,7 +347,7 @@ async fn main() -> anyhow::Result<()> {
             let sent = builder.request(&scenario.path, scenario.prefer).await?;
             let script =
                 statements::pgbench_script(&sent, &[statements::PRODUCT_ID, statements::CATEGORY])?;
-            scenario.ceiling = Ceiling::Pgbench(script);
+            scenario.ceiling = Ceiling::AsApi(script);
         }
         let peer = match (&peer, scenario.peer) {
             (Some(server), Some(body)) => {
@@ -360,10 +377,12 @@ async fn main() -> anyhow::Result<()> {
             });
             let ceiling_sql = &scenario.ceiling;
             let run_ceiling = |seconds: u32| {
-                let (uri, superuser_uri, dir) = (&uri, &superuser_uri, dir.path());
+                let (uri, api_uri, superuser_uri, dir) =
+                    (&uri, &api_uri, &superuser_uri, dir.path());
                 async move {
                     match ceiling_sql {
                         Ceiling::Pgbench(sql) => pgbench::run(uri, sql, c, seconds, dir),
+                        Ceiling::AsApi(sql) => pgbench::run(api_uri, sql, c, seconds, dir),
                         Ceiling::Superuser(sql) => {
                             pgbench::run(superuser_uri, sql, c, seconds, dir)
                         }
@@ -414,7 +433,7 @@ async fn main() -> anyhow::Result<()> {
         let sent = builder
             .request(&format!("/v1/postgres/{ws}/rows/products/{{id}}"), None)
             .await?;
-        Some(measure_floor(&uri, &sent[0], &args, dir.path()).await?)
+        Some(measure_floor(&api_uri, &sent[0], &args, dir.path()).await?)
     } else {
         None
     };

@@ -42,6 +42,32 @@ pub const CATEGORY: Random = Random {
     expression: "('cat' || :c)",
 };
 
+/// A login with exactly the privileges of Plinth's API role in workspace `ws` (a
+/// member of it, created by `superuser`), at the address of `superuser_uri`: the
+/// Data API's ceilings run as what Plinth runs as, and only that role may call
+/// `dl_meta.schema_version()`, which Plinth's reads carry.
+pub async fn api_role_uri(
+    superuser: &tokio_postgres::Client,
+    superuser_uri: &str,
+    ws: &str,
+) -> anyhow::Result<String> {
+    let workspace = uuid::Uuid::parse_str(ws).context("the workspace id")?;
+    let api = plinth::tenant::names::role(workspace, plinth::control::roles::RoleKind::Api);
+    let password = uuid::Uuid::new_v4().simple().to_string();
+    superuser
+        .batch_execute(&format!(
+            "CREATE ROLE plinth_bench_api LOGIN PASSWORD '{password}' IN ROLE \"{api}\""
+        ))
+        .await
+        .context("creating the ceiling's member of the API role")?;
+    let (_, address) = superuser_uri
+        .rsplit_once('@')
+        .context("a superuser URI with credentials")?;
+    Ok(format!(
+        "postgresql://plinth_bench_api:{password}@{address}"
+    ))
+}
+
 /// Plinth's planner and SQL builder over the workspace's catalog as it is now.
 pub struct Builder {
     schema: SchemaCache,
@@ -50,8 +76,9 @@ pub struct Builder {
 }
 
 impl Builder {
-    /// Reads the catalog through `client` (the workspace's database) and readies the
-    /// built-in filter parser, compiled into `cache_dir`.
+    /// Reads the catalog through `client` (the workspace's database, as the API role,
+    /// as Plinth reads it) and readies the built-in filter parser, compiled into
+    /// `cache_dir`.
     pub async fn new(client: &tokio_postgres::Client, cache_dir: &Path) -> anyhow::Result<Self> {
         let schema = plinth::schema_cache::load(client, &HashMap::new())
             .await
