@@ -12,6 +12,7 @@ mod managed;
 mod operators;
 mod ordering;
 mod pagination;
+mod plans;
 mod property;
 mod rls;
 mod select;

@@ -406,8 +406,13 @@ pub fn read(plan: &ReadPlan, version: Option<VersionSource>) -> Statement {
     text.push_str(&order);
     text.push_str(" LIMIT ");
     b.bind_into(&mut text, Param::Int(plan.limit));
-    text.push_str(" OFFSET ");
-    b.bind_into(&mut text, Param::Int(plan.offset));
+    // Left out at 0: with an `OFFSET` parameter the generic plan's estimate is about
+    // twice a custom plan's, so PostgreSQL would plan a read by key again on every
+    // execution (0 generic plans in 7 against 2 in 7 without it, 2026-12-02).
+    if plan.offset != 0 {
+        text.push_str(" OFFSET ");
+        b.bind_into(&mut text, Param::Int(plan.offset));
+    }
     text.push_str(") AS pgrst_page");
     Statement {
         text,

@@ -66,11 +66,11 @@ fn a_read_by_key_counts_nothing_but_its_page() {
         "SELECT coalesce(json_agg(pgrst_page)::text, '[]'), count(*), NULL::bigint, \
          dl_meta.schema_version() FROM (SELECT t0.\"id\" AS \"id\", t0.\"name\" AS \"name\" \
          FROM \"tenant_custom\".\"products\" AS t0 WHERE t0.\"id\" = $1::bigint \
-         LIMIT $2 OFFSET $3) AS pgrst_page"
+         LIMIT $2) AS pgrst_page"
     );
     assert_eq!(
         statement.params,
-        vec![Param::Text("42".into()), Param::Int(1), Param::Int(0)]
+        vec![Param::Text("42".into()), Param::Int(1)]
     );
 }
 
@@ -97,4 +97,21 @@ fn a_list_counts_its_filter_exactly_unless_told_to_estimate() {
     let text = read(&estimated, None).text;
     assert!(text.contains("count(*), NULL::bigint FROM ("), "{text}");
     assert!(estimated.count.wants_estimate() && !exact.count.wants_estimate());
+}
+
+#[test]
+fn an_offset_is_bound_only_when_it_skips_rows() {
+    let (schema, relation) = products();
+    let mut query = everything();
+    query.offset = Some(40);
+    let page = plan(&schema, &relation, &query, CountMode::Exact, None).unwrap();
+    let statement = read(&page, None);
+    assert!(
+        statement
+            .text
+            .ends_with("LIMIT $1 OFFSET $2) AS pgrst_page"),
+        "{}",
+        statement.text
+    );
+    assert_eq!(statement.params, vec![Param::Int(20), Param::Int(40)]);
 }
