@@ -14,9 +14,8 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
-use axum::response::{IntoResponse, Response};
+
 use axum::Router;
-use tower_http::catch_panic::CatchPanicLayer;
 
 use crate::auth::Authenticator;
 use crate::config::Settings;
@@ -88,7 +87,6 @@ pub fn router(state: AppState) -> Router {
         .merge(vault::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn_with_state(state.clone(), middleware::envelope))
         .with_state(state)
 }
@@ -103,9 +101,4 @@ async fn method_not_allowed() -> ApiError {
         "method_not_allowed",
         "this route does not accept that method",
     )
-}
-
-fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
-    tracing::error!("a handler panicked; answered 500");
-    ApiError::internal().into_response()
 }
