@@ -105,6 +105,11 @@ pub struct ServeArgs {
     /// How long shutdown waits for in-flight requests [default: 20].
     #[arg(long, env = "PLINTH_SHUTDOWN_GRACE_SECS")]
     pub shutdown_grace_secs: Option<u64>,
+    /// Threads that serve requests [default: half the available cores with the
+    /// embedded PostgreSQL, which runs on the same cores; all of them with
+    /// --database-url].
+    #[arg(long, env = "PLINTH_WORKERS")]
+    pub workers: Option<usize>,
     /// Ceiling on the server connections Plinth opens to PostgreSQL, all workspaces
     /// together [default: 64].
     #[arg(long, env = "PLINTH_MAX_SERVER_CONNECTIONS")]

@@ -1,7 +1,7 @@
 //! The `plinth` binary: parse the command line, set up logging, dispatch.
 
 use clap::Parser;
-use plinth::cli::{Cli, Command, ServeArgs};
+use plinth::cli::{Cli, Command};
 use plinth::config::{LogFormat, Settings};
 use tracing_subscriber::EnvFilter;
 
@@ -13,26 +13,21 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
+    let outcome = match cli
+        .command
+        .unwrap_or_else(|| Command::Serve(Box::default()))
     {
-        Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("plinth: cannot start the async runtime: {error}");
-            return std::process::ExitCode::FAILURE;
+        // The server's settings come first: they say how many worker threads to start.
+        Command::Serve(args) => Settings::resolve(&args)
+            .map_err(anyhow::Error::from)
+            .and_then(|settings| runtime(Some(settings.workers))?.block_on(serve(settings))),
+        Command::Workspace(command) => {
+            runtime(None).and_then(|rt| rt.block_on(plinth::client::workspace(command)))
+        }
+        Command::Key(command) => {
+            runtime(None).and_then(|rt| rt.block_on(plinth::client::key(command)))
         }
     };
-    let outcome = runtime.block_on(async {
-        match cli
-            .command
-            .unwrap_or_else(|| Command::Serve(Box::default()))
-        {
-            Command::Serve(args) => serve(*args).await,
-            Command::Workspace(command) => plinth::client::workspace(command).await,
-            Command::Key(command) => plinth::client::key(command).await,
-        }
-    });
     match outcome {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(error) => {
@@ -42,8 +37,19 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
-    let settings = Settings::resolve(&args)?;
+/// The async runtime, with `workers` threads (else one per core).
+fn runtime(workers: Option<usize>) -> anyhow::Result<tokio::runtime::Runtime> {
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(workers) = workers {
+        builder.worker_threads(workers);
+    }
+    builder
+        .enable_all()
+        .build()
+        .map_err(|error| anyhow::anyhow!("cannot start the async runtime: {error}"))
+}
+
+async fn serve(settings: Settings) -> anyhow::Result<()> {
     let filter = EnvFilter::try_from_env("PLINTH_LOG")
         .unwrap_or_else(|_| EnvFilter::new("info,tokio_postgres=warn"));
     let subscriber = tracing_subscriber::fmt()
@@ -54,5 +60,6 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         LogFormat::Json => subscriber.json().init(),
         LogFormat::Human => subscriber.init(),
     }
+    tracing::info!(workers = settings.workers, "starting");
     plinth::app::serve(settings).await
 }

@@ -35,6 +35,8 @@ pub struct FileConfig {
     pub log_format: Option<String>,
     /// `PLINTH_IDEMPOTENCY_TTL_SECS`.
     pub idempotency_ttl_secs: Option<u64>,
+    /// `PLINTH_WORKERS`.
+    pub workers: Option<usize>,
     /// Bearer JWT verification.
     #[serde(default)]
     pub jwt: JwtSection,

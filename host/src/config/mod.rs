@@ -187,6 +187,8 @@ pub struct Settings {
     pub plugins: PluginSettings,
     /// How long idempotency records are kept.
     pub idempotency_ttl: Duration,
+    /// Threads of the async runtime that serve requests (see [`default_workers`]).
+    pub workers: usize,
 }
 
 impl Settings {
@@ -280,6 +282,17 @@ impl Settings {
         if http.max_body_bytes < 1024 {
             return Err(invalid("PLINTH_MAX_BODY_BYTES", "must be at least 1024"));
         }
+        let workers = pick(
+            args.workers,
+            file.workers,
+            default_workers(database_url.is_none()),
+        );
+        if !(1..=MAX_WORKERS).contains(&workers) {
+            return Err(invalid(
+                "PLINTH_WORKERS",
+                format!("must be between 1 and {MAX_WORKERS}"),
+            ));
+        }
         let pools = PoolSettings {
             max_server_connections: pick(
                 args.max_server_connections,
@@ -342,7 +355,26 @@ impl Settings {
                 file.idempotency_ttl_secs,
                 86_400,
             )),
+            workers,
         })
+    }
+}
+
+/// The most worker threads accepted.
+const MAX_WORKERS: usize = 1024;
+
+/// Worker threads when none are configured: every available core for an external
+/// cluster; half of them (at least one) for the embedded one, whose backends run on
+/// the same cores and spend about as much CPU per request as the host. More workers
+/// than that only contend with PostgreSQL: on two cores, one worker served
+/// primary-key reads as fast as two with less CPU per request and half the p99
+/// (bench/RESULTS.md).
+pub fn default_workers(embedded: bool) -> usize {
+    let cores = std::thread::available_parallelism().map_or(1, usize::from);
+    if embedded {
+        (cores / 2).max(1)
+    } else {
+        cores
     }
 }
 
@@ -409,6 +441,30 @@ mod tests {
     fn unknown_file_keys_are_refused() {
         let err = toml::from_str::<FileConfig>("lisen = \"x\"").unwrap_err();
         assert!(err.to_string().contains("unknown field"));
+    }
+
+    #[test]
+    fn workers_default_by_where_the_database_runs_and_are_bounded() {
+        let cores = std::thread::available_parallelism().map_or(1, usize::from);
+        let embedded = Settings::from_layers(&ServeArgs::default(), FileConfig::default()).unwrap();
+        assert_eq!(embedded.workers, (cores / 2).max(1));
+        let external = ServeArgs {
+            database_url: Some("postgresql://db.internal/postgres".into()),
+            ..Default::default()
+        };
+        let external = Settings::from_layers(&external, FileConfig::default()).unwrap();
+        assert_eq!(external.workers, cores);
+        let file: FileConfig = toml::from_str("workers = 3").unwrap();
+        let from_file = Settings::from_layers(&ServeArgs::default(), file).unwrap();
+        assert_eq!(from_file.workers, 3);
+        for refused in [0, MAX_WORKERS + 1] {
+            let args = ServeArgs {
+                workers: Some(refused),
+                ..Default::default()
+            };
+            let err = Settings::from_layers(&args, FileConfig::default()).unwrap_err();
+            assert!(err.to_string().contains("PLINTH_WORKERS"), "{err}");
+        }
     }
 
     #[test]
