@@ -1,5 +1,6 @@
 //! The `plinth` binary: parse the command line, set up logging, dispatch.
 
+use anyhow::Context;
 use clap::Parser;
 use plinth::cli::{Cli, Command};
 use plinth::config::{LogFormat, Settings};
@@ -46,7 +47,7 @@ fn runtime(workers: Option<usize>) -> anyhow::Result<tokio::runtime::Runtime> {
     builder
         .enable_all()
         .build()
-        .map_err(|error| anyhow::anyhow!("cannot start the async runtime: {error}"))
+        .context("cannot start the async runtime")
 }
 
 async fn serve(settings: Settings) -> anyhow::Result<()> {
