@@ -2,6 +2,7 @@
 //! function that runs tenant work in a transaction with the tenant context set.
 
 mod directory;
+mod driver;
 mod lane;
 pub mod names;
 mod pools;

@@ -13,6 +13,7 @@ use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+use super::driver::OneTurnLate;
 use super::lane::{Lane, Shared, MIN_POOL_FOR_LANE};
 use crate::cluster::Cluster;
 use crate::config::PoolSettings;
@@ -266,7 +267,7 @@ impl deadpool_postgres::Connect for CappedConnect {
             let (client, connection) = config.connect(tokio_postgres::NoTls).await?;
             let task = tokio::spawn(async move {
                 let _permit = permit;
-                if let Err(error) = connection.await {
+                if let Err(error) = OneTurnLate::new(connection).await {
                     tracing::debug!(%error, "workspace connection closed");
                 }
             });
