@@ -4,7 +4,8 @@
 //!
 //! tokio-postgres pipelines concurrent queries on one connection, each with its own
 //! `Sync`, so an error stays with its query. Under load the server finds the next
-//! statement already waiting and the host writes many in one system call: fewer
+//! statement already waiting and the host writes many in one system call (the
+//! connection's driver runs one scheduler turn late for that, see `driver.rs`): fewer
 //! round trips and wakeups than one connection per request. A connection that
 //! already has [`LANE_DEPTH`] statements in flight takes no more, so one slow
 //! statement delays at most that many; beyond that, requests take an exclusive
