@@ -101,3 +101,96 @@ async fn concurrent_requests_with_one_key_write_once() {
     );
     assert_eq!(count(&f).await, 1);
 }
+
+/// The value of a sequence: a count that survives the rollback of what it counts.
+async fn calls(f: &Fixture, sequence: &str) -> i64 {
+    f.db.query_one(
+        &format!("SELECT last_value FROM tenant_custom.{sequence}"),
+        &[],
+    )
+    .await
+    .unwrap()
+    .get(0)
+}
+
+#[tokio::test]
+async fn a_conflict_that_asks_for_a_retry_is_not_remembered() {
+    let f = Fixture::new("idem retry transaction").await;
+    // The first insert meets a serialization failure; the ones after it pass.
+    f.db.batch_execute(
+        "CREATE SEQUENCE tenant_custom.insert_attempts;
+         GRANT USAGE ON SEQUENCE tenant_custom.insert_attempts TO PUBLIC;
+         CREATE FUNCTION tenant_custom.conflict_once() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF nextval('tenant_custom.insert_attempts') = 1 THEN
+                 RAISE EXCEPTION 'a concurrent update' USING ERRCODE = 'serialization_failure';
+             END IF;
+             RETURN NEW;
+         END $$;
+         CREATE TRIGGER conflict_once BEFORE INSERT ON tenant_custom.events
+             FOR EACH ROW EXECUTE FUNCTION tenant_custom.conflict_once();",
+    )
+    .await
+    .unwrap();
+    let k = key();
+    let first = f
+        .writer(&k)
+        .post(&f.path("events", ""), json!({ "kind": "contended" }))
+        .await;
+    assert_eq!(first.status, 409, "{}", first.body);
+    assert_eq!(first.code(), "retry_transaction");
+    let retry = f
+        .writer(&k)
+        .post(&f.path("events", ""), json!({ "kind": "contended" }))
+        .await;
+    assert_eq!(retry.status, 201, "the retry runs: {}", retry.body);
+    assert!(retry.headers.get("idempotency-replayed").is_none());
+    assert_eq!(calls(&f, "insert_attempts").await, 2);
+    assert_eq!(count(&f).await, 1);
+}
+
+#[tokio::test]
+async fn a_commit_lost_with_its_connection_is_not_run_again() {
+    let f = Fixture::new("idem lost commit").await;
+    // At COMMIT a deferred trigger ends its own backend: the host loses the
+    // connection with the COMMIT unanswered, as when a database goes away mid-commit.
+    f.db.batch_execute(
+        "CREATE SEQUENCE tenant_custom.commit_attempts;
+         GRANT USAGE ON SEQUENCE tenant_custom.commit_attempts TO PUBLIC;
+         CREATE FUNCTION tenant_custom.end_session() RETURNS trigger LANGUAGE plpgsql AS $$
+         BEGIN
+             IF NEW.kind = 'doomed' THEN
+                 PERFORM nextval('tenant_custom.commit_attempts');
+                 PERFORM pg_terminate_backend(pg_backend_pid());
+             END IF;
+             RETURN NULL;
+         END $$;
+         CREATE CONSTRAINT TRIGGER end_session AFTER INSERT ON tenant_custom.events
+             DEFERRABLE INITIALLY DEFERRED
+             FOR EACH ROW EXECUTE FUNCTION tenant_custom.end_session();",
+    )
+    .await
+    .unwrap();
+    let k = key();
+    let first = f
+        .writer(&k)
+        .post(&f.path("events", ""), json!({ "kind": "doomed" }))
+        .await;
+    assert_eq!(first.status, 503, "{}", first.body);
+    assert_eq!(first.code(), "write_outcome_unknown");
+    let retry = f
+        .writer(&k)
+        .post(&f.path("events", ""), json!({ "kind": "doomed" }))
+        .await;
+    assert_eq!(retry.status, 503, "{}", retry.body);
+    assert_eq!(retry.body, first.body, "the first answer, replayed");
+    assert_eq!(retry.headers["idempotency-replayed"], "true");
+    assert_eq!(calls(&f, "commit_attempts").await, 1, "the write ran once");
+    // The workspace still serves writes on its other connections.
+    let other = f
+        .writer(&key())
+        .post(&f.path("events", ""), json!({ "kind": "fine" }))
+        .await;
+    assert_eq!(other.status, 201, "{}", other.body);
+    assert_eq!(count(&f).await, 1);
+}

@@ -8,6 +8,11 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
 
+/// The code of a serialization failure or deadlock: the client should retry.
+pub const RETRY_TRANSACTION: &str = "retry_transaction";
+/// The code of [`ApiError::write_outcome_unknown`].
+pub const WRITE_OUTCOME_UNKNOWN: &str = "write_outcome_unknown";
+
 /// A client-facing error: `{"error": {"code", "message", "details"?, "hint"?}}`.
 ///
 /// Only errors meant for clients become an `ApiError`; internal detail is logged
@@ -101,6 +106,17 @@ impl ApiError {
             "database_unavailable",
             "the database is not reachable right now; retry shortly",
         )
+    }
+
+    /// 503 `write_outcome_unknown`: the connection failed while a write committed, so
+    /// nobody here knows whether it took effect.
+    pub fn write_outcome_unknown() -> Self {
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            WRITE_OUTCOME_UNKNOWN,
+            "the database connection failed while the write committed: it may or may not have taken effect",
+        )
+        .with_hint("read the rows to find out; send a new Idempotency-Key to write again")
     }
 
     /// Renders the error as the JSON body, for places that need bytes rather than a response.

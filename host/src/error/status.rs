@@ -4,7 +4,7 @@
 use axum::http::StatusCode;
 use tokio_postgres::error::SqlState;
 
-use super::ApiError;
+use super::{ApiError, RETRY_TRANSACTION};
 use crate::auth::AuthError;
 use crate::control::ControlError;
 use crate::plugins::{PluginError, PluginFault};
@@ -133,13 +133,34 @@ impl ApiError {
         } else if *code == SqlState::T_R_SERIALIZATION_FAILURE
             || *code == SqlState::T_R_DEADLOCK_DETECTED
         {
-            (StatusCode::CONFLICT, "retry_transaction")
+            (StatusCode::CONFLICT, RETRY_TRANSACTION)
         } else if code.code().starts_with("22") {
             (StatusCode::BAD_REQUEST, "invalid_value")
         } else {
             (StatusCode::BAD_REQUEST, "database_error")
         };
         ApiError::new(status, stable, message)
+    }
+}
+
+impl ApiError {
+    /// The error of a `COMMIT`. The server's own error means the transaction rolled
+    /// back; a lost connection (or the backend ended by an operator) means nobody
+    /// here knows: with synchronous replication, for one, a backend terminated while
+    /// it waits for the standby has already committed locally.
+    pub fn from_commit(error: tokio_postgres::Error) -> Self {
+        let lost = match error.code() {
+            None => true,
+            Some(code) => {
+                let class = &code.code()[..2];
+                matches!(class, "08" | "57") && *code != SqlState::QUERY_CANCELED
+            }
+        };
+        if lost {
+            tracing::warn!(%error, "connection failed during COMMIT; the write's outcome is unknown");
+            return ApiError::write_outcome_unknown();
+        }
+        ApiError::from_db(error)
     }
 }
 

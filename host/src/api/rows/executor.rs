@@ -599,7 +599,10 @@ impl<'a> Rows<'a> {
                 ),
             ));
         }
-        client.batch_execute("COMMIT").await.map_err(db)?;
+        client
+            .batch_execute("COMMIT")
+            .await
+            .map_err(ApiError::from_commit)?;
         Ok(Outcome::Done(Written {
             data: row.get(0),
             count: row.get(1),

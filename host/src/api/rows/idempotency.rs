@@ -1,11 +1,14 @@
 //! `Idempotency-Key` on every write: the first request's status and body are kept per
 //! workspace and key; a retry with the same key and request gets them back without
 //! writing again; the same key with another request is 422; a retry arriving while
-//! the first still runs waits for it.
+//! the first still runs waits for it. A failure that wrote nothing and that a retry
+//! may get past (the database unreachable, `retry_transaction`) is not kept, so the
+//! retry runs.
 //!
 //! The record lives in the control database, the write in the workspace database: if
 //! the process dies between the two commits, the key stays `pending` and answers 409
-//! until it expires, rather than risking a second write.
+//! until it expires, rather than risking a second write; if the connection fails
+//! during the commit, the key keeps the answer `write_outcome_unknown`.
 
 use std::time::{Duration, Instant};
 
@@ -17,7 +20,7 @@ use uuid::Uuid;
 use crate::api::AppState;
 use crate::auth::Principal;
 use crate::control::idempotency::KeyState;
-use crate::error::ApiError;
+use crate::error::{ApiError, RETRY_TRANSACTION, WRITE_OUTCOME_UNKNOWN};
 
 /// The header.
 pub const HEADER: &str = "idempotency-key";
@@ -134,7 +137,7 @@ where
                 .await?;
             Ok(answer.into_response())
         }
-        Err(error) if error.status.is_client_error() => {
+        Err(error) if remembered(&error) => {
             let body = serde_json::to_vec(&error.to_json()).unwrap_or_default();
             control
                 .finish_idempotency_key(workspace, &key, error.status.as_u16(), &body)
@@ -142,11 +145,23 @@ where
             Err(error)
         }
         Err(error) => {
-            // A failure a retry may fix: let the retry run.
+            // Nothing was written and a retry may succeed: let the retry run.
             if let Err(release) = control.release_idempotency_key(workspace, &key).await {
                 tracing::warn!(error = %release, "could not release an idempotency key");
             }
             Err(error)
         }
     }
+}
+
+/// Whether a failed write's answer is kept for the key's retries: the client's own
+/// errors, which a retry would meet again, and a commit whose outcome is unknown,
+/// which a retry must not risk writing twice. Server-side failures before the commit
+/// (nothing was written) and `retry_transaction` (a conflict that asks for the retry)
+/// are not kept.
+fn remembered(error: &ApiError) -> bool {
+    if error.code == WRITE_OUTCOME_UNKNOWN {
+        return true;
+    }
+    error.status.is_client_error() && error.code != RETRY_TRANSACTION
 }
