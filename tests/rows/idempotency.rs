@@ -1,8 +1,11 @@
 //! Idempotency-Key: required, replayed, bound to the request, and once under races.
 
+use std::time::{Duration, Instant};
+
 use serde_json::json;
 
 use super::{key, Fixture};
+use crate::support::{self, Plinth, ServerOptions, TestPostgres};
 
 async fn count(f: &Fixture) -> i64 {
     f.db.query_one("SELECT count(*) FROM tenant_custom.events", &[])
@@ -193,4 +196,76 @@ async fn a_commit_lost_with_its_connection_is_not_run_again() {
         .await;
     assert_eq!(other.status, 201, "{}", other.body);
     assert_eq!(count(&f).await, 1);
+}
+
+#[tokio::test]
+async fn idempotency_records_commit_without_waiting_for_the_disk_and_the_rest_does_not() {
+    support::shared();
+    let cluster = plinth::cluster::Cluster::from_url(&support::shared_cluster().url()).unwrap();
+    let control = plinth::control::ControlDb::connect(&cluster).unwrap();
+    let setting = |rows: Vec<tokio_postgres::SimpleQueryMessage>| {
+        rows.into_iter()
+            .find_map(|message| match message {
+                tokio_postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_owned),
+                _ => None,
+            })
+            .unwrap()
+    };
+    let records = control.records_client().await.unwrap();
+    let rows = records.simple_query("SHOW synchronous_commit").await.unwrap();
+    assert_eq!(setting(rows), "off");
+    let other = control.client().await.unwrap();
+    let rows = other.simple_query("SHOW synchronous_commit").await.unwrap();
+    assert_eq!(setting(rows), "on");
+    control.close();
+}
+
+#[tokio::test]
+async fn a_crash_right_after_a_write_never_lets_its_retry_write_again() {
+    let pg = TestPostgres::start();
+    let server = Plinth::start(ServerOptions {
+        database_url: Some(pg.url()),
+        ..Default::default()
+    });
+    let f = Fixture::on(&server, "idem crash").await;
+    let k = key();
+    let first = f
+        .writer(&k)
+        .post(&f.path("events", ""), json!({ "kind": "crash" }))
+        .await;
+    assert_eq!(first.status, 201, "{}", first.body);
+    // An immediate shutdown straight after the answer: what the WAL writer had not
+    // flushed is lost, the record's answer (committed without waiting) likely with it.
+    // The claim is not: the write's own commit flushed the log up to itself.
+    pg.crash();
+    pg.restart();
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let retry = loop {
+        let resp = f
+            .writer(&k)
+            .post(&f.path("events", ""), json!({ "kind": "crash" }))
+            .await;
+        if resp.status != 503 {
+            break resp;
+        }
+        assert!(Instant::now() < deadline, "did not recover: {}", resp.body);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    match retry.status {
+        201 => {
+            assert_eq!(retry.headers["idempotency-replayed"], "true");
+            assert_eq!(retry.body, first.body);
+        }
+        409 => assert_eq!(retry.code(), "idempotency_in_progress"),
+        other => panic!("unexpected {other}: {}", retry.body),
+    }
+    let db = support::try_connect(&f.ws.reveal("runtime", false).await)
+        .await
+        .unwrap();
+    let rows: i64 = db
+        .query_one("SELECT count(*) FROM tenant_custom.events", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(rows, 1, "written once");
 }

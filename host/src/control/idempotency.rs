@@ -33,7 +33,7 @@ impl ControlDb {
         hash: &[u8],
         ttl: Duration,
     ) -> Result<KeyState, ControlError> {
-        let client = self.client().await?;
+        let client = self.records_client().await?;
         let claim = client
             .prepare_cached(
                 "INSERT INTO idempotency_keys (workspace_id, key, request_hash, state, expires_at)
@@ -86,7 +86,7 @@ impl ControlDb {
         status: u16,
         body: &[u8],
     ) -> Result<(), ControlError> {
-        let client = self.client().await?;
+        let client = self.records_client().await?;
         let statement = client
             .prepare_cached(
                 "UPDATE idempotency_keys SET state = 'done', status = $3, body = $4
@@ -105,7 +105,7 @@ impl ControlDb {
         workspace: Uuid,
         key: &str,
     ) -> Result<(), ControlError> {
-        let client = self.client().await?;
+        let client = self.records_client().await?;
         client
             .execute(
                 "DELETE FROM idempotency_keys WHERE workspace_id = $1 AND key = $2 AND state = 'pending'",
@@ -117,7 +117,7 @@ impl ControlDb {
 
     /// Deletes expired records; returns how many.
     pub async fn sweep_idempotency_keys(&self) -> Result<u64, ControlError> {
-        let client = self.client().await?;
+        let client = self.records_client().await?;
         Ok(client
             .execute("DELETE FROM idempotency_keys WHERE expires_at < now()", &[])
             .await?)

@@ -23,6 +23,8 @@ use crate::cluster::Cluster;
 
 /// Connections the host keeps to the control database.
 const CONTROL_POOL_SIZE: usize = 16;
+/// Connections for idempotency records (see [`ControlDb::records`]).
+const RECORDS_POOL_SIZE: usize = 8;
 
 /// A control-database failure.
 #[derive(Debug, thiserror::Error)]
@@ -76,33 +78,56 @@ impl ControlError {
 #[derive(Clone)]
 pub struct ControlDb {
     pool: Pool,
+    records: Pool,
 }
 
 impl ControlDb {
-    /// Opens a pool to `plinth_control` (after [`prepare`]).
+    /// Opens the pools to `plinth_control` (after [`prepare`]).
     pub fn connect(cluster: &Cluster) -> Result<Self, deadpool_postgres::BuildError> {
+        let pool = Self::pool(cluster.admin_config(CONTROL_DB), CONTROL_POOL_SIZE)?;
+        let mut records = cluster.admin_config(CONTROL_DB);
+        records.options("-c synchronous_commit=off");
+        let records = Self::pool(records, RECORDS_POOL_SIZE)?;
+        Ok(Self { pool, records })
+    }
+
+    fn pool(
+        config: tokio_postgres::Config,
+        size: usize,
+    ) -> Result<Pool, deadpool_postgres::BuildError> {
         let manager = Manager::from_config(
-            cluster.admin_config(CONTROL_DB),
+            config,
             tokio_postgres::NoTls,
             ManagerConfig {
                 recycling_method: RecyclingMethod::Fast,
             },
         );
-        let pool = Pool::builder(manager)
-            .max_size(CONTROL_POOL_SIZE)
+        Pool::builder(manager)
+            .max_size(size)
             .runtime(Runtime::Tokio1)
             .timeouts(Timeouts {
                 wait: Some(Duration::from_secs(5)),
                 create: Some(Duration::from_secs(5)),
                 recycle: Some(Duration::from_secs(5)),
             })
-            .build()?;
-        Ok(Self { pool })
+            .build()
     }
 
     /// A pooled connection.
     pub async fn client(&self) -> Result<deadpool_postgres::Object, ControlError> {
         Ok(self.pool.get().await?)
+    }
+
+    /// A pooled connection whose commits do not wait for the disk
+    /// (`synchronous_commit = off`), for the idempotency records of the Data API's
+    /// writes. Safe because the workspace databases share the control database's
+    /// cluster, and so its one write-ahead log: the write's own (synchronous) commit
+    /// flushes the log up to itself, the claim made before it included. A record
+    /// changed after that (the answer, a release) can be lost only if PostgreSQL
+    /// itself crashes within the WAL writer's delay; the key then stays `pending`,
+    /// which answers 409 until it expires and never writes twice.
+    pub async fn records_client(&self) -> Result<deadpool_postgres::Object, ControlError> {
+        Ok(self.records.get().await?)
     }
 
     /// True when a trivial statement succeeds.
@@ -113,8 +138,9 @@ impl ControlDb {
         }
     }
 
-    /// Closes the pool.
+    /// Closes the pools.
     pub fn close(&self) {
         self.pool.close();
+        self.records.close();
     }
 }
