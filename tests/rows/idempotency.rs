@@ -212,7 +212,10 @@ async fn idempotency_records_commit_without_waiting_for_the_disk_and_the_rest_do
             .unwrap()
     };
     let records = control.records_client().await.unwrap();
-    let rows = records.simple_query("SHOW synchronous_commit").await.unwrap();
+    let rows = records
+        .simple_query("SHOW synchronous_commit")
+        .await
+        .unwrap();
     assert_eq!(setting(rows), "off");
     let other = control.client().await.unwrap();
     let rows = other.simple_query("SHOW synchronous_commit").await.unwrap();

@@ -438,3 +438,60 @@ async fn an_unknown_workspace_is_404() {
             .await;
     assert_eq!(resp.status, 404, "{}", resp.body);
 }
+
+#[tokio::test]
+async fn a_collection_dropped_and_created_again_on_one_replica_is_the_new_one_on_the_other() {
+    let url = support::shared_cluster().url();
+    let a = support::Plinth::start(support::ServerOptions {
+        database_url: Some(url.clone()),
+        ..Default::default()
+    });
+    // Replicas share the key that seals the workspaces' stored passwords.
+    let sealing = a.data_dir.join("secret-key");
+    assert!(sealing.exists(), "{}", sealing.display());
+    let b = support::Plinth::start(support::ServerOptions {
+        database_url: Some(url),
+        env: vec![(
+            "PLINTH_SECRET_KEY_FILE".into(),
+            sealing.display().to_string(),
+        )],
+        ..Default::default()
+    });
+    let on_a = Vault::on(&a, "vault replicas").await;
+    let schema = |required: &str| {
+        json!({
+            "name": "notes",
+            "engine": "postgres",
+            "json_schema": {
+                "type": "object",
+                "properties": {"title": {"type": "string"}, "body": {"type": "string"}},
+                "required": [required]
+            }
+        })
+    };
+    on_a.collection(schema("title")).await;
+    let (_, key) = on_a.ws.key_with_id(&["vault:read", "vault:write"]).await;
+    let on_b = b.anonymous().with_token(&key);
+    let insert = |record: serde_json::Value| {
+        let (api, path) = (on_b.clone(), on_a.path("/notes"));
+        async move { api.post(&path, json!({ "record": record })).await }
+    };
+    // Replica B knows the collection now.
+    let resp = insert(json!({"title": "t"})).await;
+    assert_eq!(resp.status, 201, "{}", resp.body);
+    assert_eq!(insert(json!({"body": "b"})).await.status, 400);
+
+    assert_eq!(on_a.api.delete(&on_a.path("/notes")).await.status, 204);
+    on_a.collection(schema("body")).await;
+
+    // B follows at once: the new schema, and the new storage (the old one is gone).
+    let resp = insert(json!({"body": "b"})).await;
+    assert_eq!(
+        resp.status, 201,
+        "replica B used the dropped collection: {}",
+        resp.body
+    );
+    assert_eq!(insert(json!({"title": "t"})).await.status, 400);
+    let count = on_b.get(&on_a.path("/notes/count")).await;
+    assert_eq!(count.body, json!({"count": 1}));
+}

@@ -35,6 +35,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         include_str!("migrations/0006_registry_updated_at.sql"),
     ),
     (7, "vault", include_str!("migrations/0007_vault.sql")),
+    (
+        8,
+        "vault_invalidation",
+        include_str!("migrations/0008_vault_invalidation.sql"),
+    ),
 ];
 
 /// Creates `plinth_control` if needed and brings it to the newest version.

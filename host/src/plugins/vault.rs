@@ -25,34 +25,60 @@ const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
 /// Largest engine HTTP answer handed to an adapter.
 const MAX_HTTP_BODY: usize = 64 << 20;
 
-/// A pooled connection in an open transaction. Dropped without [`SqlSession::finish`]
-/// (the adapter trapped), the connection is closed rather than pooled, so the
-/// transaction dies with it.
+/// A pooled connection for one adapter call, in one transaction. The `BEGIN` goes
+/// out with the adapter's first statement, in the same write (a round trip fewer
+/// per call); a call that sends no statement opens no transaction. Dropped without
+/// [`SqlSession::finish`] (the adapter trapped), the connection is closed rather
+/// than pooled, so the transaction dies with it.
 pub struct SqlSession {
     client: Option<deadpool_postgres::Object>,
+    begun: bool,
 }
 
 impl SqlSession {
-    /// Opens a transaction on `client`.
-    pub async fn begin(client: deadpool_postgres::Object) -> Result<Self, tokio_postgres::Error> {
-        client.batch_execute("BEGIN").await?;
-        Ok(Self {
+    /// A session on `client`; nothing is sent yet.
+    pub fn new(client: deadpool_postgres::Object) -> Self {
+        Self {
             client: Some(client),
-        })
+            begun: false,
+        }
+    }
+
+    /// Runs the statement `send` starts on the connection, inside the transaction:
+    /// the first one pipelined behind the `BEGIN`. `None` once the session has ended.
+    async fn run<'c, T, F>(
+        &'c mut self,
+        send: impl FnOnce(&'c deadpool_postgres::ClientWrapper) -> F,
+    ) -> Option<Result<T, tokio_postgres::Error>>
+    where
+        F: Future<Output = Result<T, tokio_postgres::Error>> + 'c,
+    {
+        let client = self.client.as_deref()?;
+        if self.begun {
+            return Some(send(client).await);
+        }
+        self.begun = true;
+        // In one write: BEGIN cannot fail on a live connection, and on a lost one
+        // the statement behind it fails as well.
+        let (begin, statement) = futures::join!(client.batch_execute("BEGIN"), send(client));
+        Some(begin.and(statement))
     }
 
     /// Commits (or rolls back) and returns the connection to its pool.
     pub async fn finish(mut self, commit: bool) -> Result<(), tokio_postgres::Error> {
-        if let Some(client) = self.client.take() {
-            let outcome = client
-                .batch_execute(if commit { "COMMIT" } else { "ROLLBACK" })
-                .await;
-            if outcome.is_err() {
-                drop(deadpool_postgres::Object::take(client));
-            }
-            outcome?;
+        let Some(client) = self.client.take() else {
+            return Ok(());
+        };
+        if !self.begun {
+            return Ok(());
         }
-        Ok(())
+        let outcome = client
+            .batch_execute(if commit { "COMMIT" } else { "ROLLBACK" })
+            .await;
+        if outcome.is_err() {
+            drop(deadpool_postgres::Object::take(client));
+        }
+        outcome
     }
 }
 
@@ -131,10 +157,7 @@ impl sql::Host for HostState {
         statement: String,
         params: Vec<sql::Value>,
     ) -> wasmtime::Result<Result<Vec<String>, sql::SqlError>> {
-        let Some(Capability::Sql(session)) = &self.capability else {
-            return Ok(Err(no_capability()));
-        };
-        let Some(client) = session.client.as_ref() else {
+        let Some(Capability::Sql(session)) = &mut self.capability else {
             return Ok(Err(no_capability()));
         };
         let owned = bind(&params);
@@ -142,8 +165,12 @@ impl sql::Host for HostState {
             .iter()
             .map(|(v, t)| (v.as_ref() as &(dyn ToSql + Sync), t.clone()))
             .collect();
-        match client.query_typed(&statement, &typed).await {
-            Ok(rows) => Ok(Ok(rows
+        let rows = session
+            .run(|client| client.query_typed(&statement, &typed))
+            .await;
+        Ok(match rows {
+            None => Err(no_capability()),
+            Some(Ok(rows)) => Ok(rows
                 .iter()
                 .map(|row| {
                     row.try_get::<_, Option<serde_json::Value>>(0)
@@ -152,9 +179,9 @@ impl sql::Host for HostState {
                         .unwrap_or(serde_json::Value::Null)
                         .to_string()
                 })
-                .collect())),
-            Err(error) => Ok(Err(sql_error(&error))),
-        }
+                .collect()),
+            Some(Err(error)) => Err(sql_error(&error)),
+        })
     }
 
     async fn execute(
@@ -162,42 +189,42 @@ impl sql::Host for HostState {
         statement: String,
         params: Vec<sql::Value>,
     ) -> wasmtime::Result<Result<u64, sql::SqlError>> {
-        let Some(Capability::Sql(session)) = &self.capability else {
-            return Ok(Err(no_capability()));
-        };
-        let Some(client) = session.client.as_ref() else {
+        let Some(Capability::Sql(session)) = &mut self.capability else {
             return Ok(Err(no_capability()));
         };
         if params.is_empty() {
             // DDL and other statements without parameters: the simple protocol.
-            return Ok(client
-                .simple_query(&statement)
-                .await
-                .map(|messages| {
-                    messages
-                        .iter()
-                        .filter_map(|m| match m {
-                            tokio_postgres::SimpleQueryMessage::CommandComplete(n) => Some(*n),
-                            _ => None,
-                        })
-                        .sum()
-                })
-                .map_err(|e| sql_error(&e)));
+            let messages = session.run(|client| client.simple_query(&statement)).await;
+            return Ok(match messages {
+                None => Err(no_capability()),
+                Some(Ok(messages)) => Ok(messages
+                    .iter()
+                    .filter_map(|m| match m {
+                        tokio_postgres::SimpleQueryMessage::CommandComplete(n) => Some(*n),
+                        _ => None,
+                    })
+                    .sum()),
+                Some(Err(error)) => Err(sql_error(&error)),
+            });
         }
         let owned = bind(&params);
-        let types: Vec<Type> = owned.iter().map(|(_, t)| t.clone()).collect();
-        let values: Vec<&(dyn ToSql + Sync)> = owned
+        let typed: Vec<(&(dyn ToSql + Sync), Type)> = owned
             .iter()
-            .map(|(v, _)| v.as_ref() as &(dyn ToSql + Sync))
+            .map(|(v, t)| (v.as_ref() as &(dyn ToSql + Sync), t.clone()))
             .collect();
-        let prepared = match client.prepare_typed(&statement, &types).await {
-            Ok(prepared) => prepared,
-            Err(error) => return Ok(Err(sql_error(&error))),
-        };
-        match client.execute(&prepared, &values).await {
-            Ok(affected) => Ok(Ok(affected)),
-            Err(error) => Ok(Err(sql_error(&error))),
-        }
+        // The unnamed statement, parsed, bound and run in one exchange.
+        let affected = session
+            .run(|client| async move {
+                let mut rows = std::pin::pin!(client.query_typed_raw(&statement, typed).await?);
+                while futures::TryStreamExt::try_next(&mut rows).await?.is_some() {}
+                Ok(rows.rows_affected().unwrap_or(0))
+            })
+            .await;
+        Ok(match affected {
+            None => Err(no_capability()),
+            Some(Ok(affected)) => Ok(affected),
+            Some(Err(error)) => Err(sql_error(&error)),
+        })
     }
 }
 

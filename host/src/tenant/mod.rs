@@ -1,6 +1,7 @@
 //! Tenancy: resolving a workspace, its pools, provisioning its database, and the one
 //! function that runs tenant work in a transaction with the tenant context set.
 
+mod collections;
 mod directory;
 mod driver;
 mod lane;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use futures::FutureExt;
 use uuid::Uuid;
 
+pub use collections::Collections;
 pub use directory::Directory;
 pub use lane::Shared;
 pub use pools::{PoolKind, PoolTarget, TenantPool, TenantPools};
@@ -80,6 +82,8 @@ pub struct Tenancy {
     pub cluster: Cluster,
     /// Cached workspace records.
     pub directory: Directory,
+    /// Cached vault collection records.
+    pub collections: Collections,
     /// The pools.
     pub pools: TenantPools,
     /// The key sealing stored passwords.
@@ -96,6 +100,7 @@ impl Tenancy {
         invalidations: &Invalidations,
     ) -> Self {
         let directory = Directory::new(control.clone(), invalidations.clone());
+        let collections = Collections::new(control.clone(), invalidations.clone());
         let mut receiver = invalidations.subscribe();
         let evicting = pools.clone();
         tokio::spawn(async move {
@@ -113,6 +118,7 @@ impl Tenancy {
             control,
             cluster,
             directory,
+            collections,
             pools,
             secrets,
         }

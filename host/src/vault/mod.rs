@@ -134,10 +134,10 @@ impl<'a> Vault<'a> {
         result
     }
 
-    async fn entry(&self, name: &str) -> Result<CollectionEntry, ApiError> {
+    async fn entry(&self, name: &str) -> Result<Arc<CollectionEntry>, ApiError> {
         self.tenancy
-            .control
-            .collection(self.workspace.id, name)
+            .collections
+            .get(self.workspace.id, name)
             .await?
             .ok_or_else(|| ApiError::not_found(format!("collection `{name}` does not exist")))
     }
@@ -164,10 +164,7 @@ impl<'a> Vault<'a> {
                     Err(other) => return Err(other.into()),
                 };
                 let client = pool.get().await.map_err(|e| down(e.to_string()))?;
-                let session = SqlSession::begin(client)
-                    .await
-                    .map_err(|e| down(e.to_string()))?;
-                Capability::Sql(Box::new(session))
+                Capability::Sql(Box::new(SqlSession::new(client)))
             }
             "clickhouse" => Capability::Http(Arc::new(self.clickhouse_endpoint()?)),
             other => {
@@ -545,6 +542,10 @@ impl<'a> Vault<'a> {
             {
                 tracing::error!(error = %e, "could not forget a collection whose storage failed");
             }
+            self.tenancy
+                .collections
+                .forget(self.workspace.id, &entry.name)
+                .await;
             return Err(error);
         }
         Ok(json!({
@@ -567,6 +568,10 @@ impl<'a> Vault<'a> {
             .control
             .delete_collection(self.workspace.id, name)
             .await?;
+        self.tenancy
+            .collections
+            .forget(self.workspace.id, name)
+            .await;
         Ok(())
     }
 }
