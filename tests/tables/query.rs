@@ -200,3 +200,42 @@ async fn a_slow_statement_is_stopped_by_the_statement_timeout() {
     assert_eq!(resp.code(), "statement_timeout", "{}", resp.body);
     assert!(started.elapsed() < std::time::Duration::from_secs(10));
 }
+
+#[tokio::test]
+async fn the_statement_runs_with_the_tenant_context_of_its_transaction() {
+    let t = Tables::new("query context").await;
+    let id = t
+        .create_ok(json!({
+            "table_name": "notes",
+            "columns": [{"name": "body", "type": "text"}],
+        }))
+        .await;
+    let physical = t.get(&id).await.body["physical_name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    t.query_ok("INSERT INTO notes (body) VALUES ('a'), ('b')")
+        .await;
+    // Rows are visible only to a transaction whose context names this workspace.
+    let db = support::workspace_superuser(&t.ws).await;
+    let policy = |workspace: &str| {
+        format!(
+            "DROP POLICY IF EXISTS ours ON workspace_tables.{physical};
+             CREATE POLICY ours ON workspace_tables.{physical}
+                 USING (current_setting('app.workspace_id', true) = '{workspace}');"
+        )
+    };
+    db.batch_execute(&format!(
+        "ALTER TABLE workspace_tables.{physical} ENABLE ROW LEVEL SECURITY; {}",
+        policy(&t.ws.id)
+    ))
+    .await
+    .unwrap();
+    let body = t.query_ok("SELECT count(*) AS n FROM notes").await;
+    assert_eq!(body["rows"], json!([{"n": "2"}]));
+    db.batch_execute(&policy(&uuid::Uuid::new_v4().to_string()))
+        .await
+        .unwrap();
+    let body = t.query_ok("SELECT count(*) AS n FROM notes").await;
+    assert_eq!(body["rows"], json!([{"n": "0"}]));
+}

@@ -10,7 +10,7 @@
 
 use std::fmt::Write as _;
 
-use deadpool_postgres::Transaction;
+use deadpool_postgres::ClientWrapper;
 use postgres_types::Type;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -29,26 +29,31 @@ pub struct QueryResult {
     pub body: String,
 }
 
-/// Runs `checked` in `tx` (already carrying the tenant context).
+/// Runs `checked` on `client`, in the transaction that carries the tenant context.
+/// The settings, the plan inspection and the statement's description go out in one
+/// write; then the statement runs, its rows built as JSON, in one more.
 pub async fn run(
-    tx: &Transaction<'_>,
+    client: &ClientWrapper,
     checked: &Checked,
     timeout_ms: u64,
 ) -> Result<QueryResult, ApiError> {
-    tx.batch_execute(&format!(
-        "SET LOCAL statement_timeout = {timeout_ms}; SET LOCAL search_path = ''"
-    ))
-    .await
-    .map_err(ApiError::from_db)?;
-    inspect_plan(tx, &checked.sql).await?;
-    let statement = tx.prepare(&checked.sql).await.map_err(ApiError::from_db)?;
+    let settings =
+        format!("SET LOCAL statement_timeout = {timeout_ms}; SET LOCAL search_path = ''");
+    let (set, inspected, statement) = futures::join!(
+        client.batch_execute(&settings),
+        inspect_plan(client, &checked.sql),
+        client.prepare(&checked.sql),
+    );
+    set.map_err(ApiError::from_db)?;
+    inspected?;
+    let statement = statement.map_err(ApiError::from_db)?;
     let columns: Vec<(String, Type)> = statement
         .columns()
         .iter()
         .map(|c| (c.name().to_owned(), c.type_().clone()))
         .collect();
     if columns.is_empty() {
-        let affected = tx
+        let affected = client
             .execute(&statement, &[])
             .await
             .map_err(ApiError::from_db)?;
@@ -60,11 +65,9 @@ pub async fn run(
             body: format!("{{\"columns\":[],\"rows\":[],\"row_count\":{row_count}}}"),
         });
     }
-    let wrapper = wrap(&checked.sql, &columns);
-    let wrapped = tx.prepare(&wrapper).await.map_err(ApiError::from_db)?;
-    let portal = tx.bind(&wrapped, &[]).await.map_err(ApiError::from_db)?;
-    let rows = tx
-        .query_portal(&portal, (MAX_ROWS + 1) as i32)
+    // The unnamed statement: parsed, bound and run in one exchange.
+    let rows = client
+        .query_typed(&wrap(&checked.sql, &columns), &[])
         .await
         .map_err(ApiError::from_db)?;
     let truncated = rows.len() > MAX_ROWS;
@@ -105,7 +108,8 @@ pub async fn run(
     Ok(QueryResult { body })
 }
 
-/// Wraps the statement so that each row comes back as one JSON array.
+/// Wraps the statement so that each row comes back as one JSON array, and at most
+/// one row more than [`MAX_ROWS`] (which tells that there were more).
 fn wrap(sql: &str, columns: &[(String, Type)]) -> String {
     let aliases: Vec<String> = (1..=columns.len()).map(|i| format!("c{i}")).collect();
     let values: Vec<String> = columns
@@ -120,21 +124,28 @@ fn wrap(sql: &str, columns: &[(String, Type)]) -> String {
         })
         .collect();
     format!(
-        "WITH r({}) AS ({sql}) SELECT to_json(ARRAY[{}]::jsonb[])::text FROM r",
+        "WITH r({}) AS ({sql}) SELECT to_json(ARRAY[{}]::jsonb[])::text FROM r LIMIT {}",
         aliases.join(", "),
-        values.join(", ")
+        values.join(", "),
+        MAX_ROWS + 1
     )
 }
 
 /// The second line of defence: the plan may scan no relation outside the
 /// workspace's tables (the guard should already have refused such a statement).
-async fn inspect_plan(tx: &Transaction<'_>, sql: &str) -> Result<(), ApiError> {
+async fn inspect_plan(client: &ClientWrapper, sql: &str) -> Result<(), ApiError> {
     let explain = format!("EXPLAIN (VERBOSE, FORMAT JSON) {sql}");
-    let row = tx
-        .query_one(&explain, &[])
+    let rows = client
+        .query_typed(&explain, &[])
         .await
         .map_err(ApiError::from_db)?;
-    let plan: Value = row.get(0);
+    let plan: Value = match rows.first() {
+        Some(row) => row.try_get(0).map_err(ApiError::from_db)?,
+        None => {
+            tracing::error!("EXPLAIN returned no plan");
+            return Err(ApiError::internal());
+        }
+    };
     let mut outside = Vec::new();
     scanned_outside(&plan, &mut outside);
     if outside.is_empty() {
@@ -181,7 +192,7 @@ mod tests {
         );
         assert_eq!(
             sql,
-            "WITH r(c1, c2) AS (SELECT 1) SELECT to_json(ARRAY[to_jsonb(r.c1::text), to_jsonb(r.c2)]::jsonb[])::text FROM r"
+            "WITH r(c1, c2) AS (SELECT 1) SELECT to_json(ARRAY[to_jsonb(r.c1::text), to_jsonb(r.c2)]::jsonb[])::text FROM r LIMIT 10001"
         );
     }
 }

@@ -6,7 +6,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::LazyLock;
 
-use deadpool_postgres::Transaction;
+use deadpool_postgres::ClientWrapper;
 
 use crate::auth::Principal;
 use crate::control::workspaces::Workspace;
@@ -44,7 +44,10 @@ pub type TxFuture<'t, T> = Pin<Box<dyn Future<Output = Result<T, ApiError>> + Se
 
 impl Tenancy {
     /// Runs `body` in one transaction for `ctx`, committing when it succeeds and
-    /// rolling back when it fails.
+    /// rolling back when it fails. `BEGIN`, the tenant context and the body's first
+    /// statements go out in one write: `BEGIN` cannot fail on a live connection, and
+    /// a context that fails aborts the transaction, so nothing of the body runs
+    /// without it. A request cancelled midway closes the connection (see [`Session`]).
     pub async fn run<T, F>(
         &self,
         ctx: TenantContext<'_>,
@@ -52,36 +55,59 @@ impl Tenancy {
         body: F,
     ) -> Result<T, ApiError>
     where
-        F: for<'t> FnOnce(&'t Transaction<'t>) -> TxFuture<'t, T>,
+        F: for<'t> FnOnce(&'t ClientWrapper) -> TxFuture<'t, T>,
     {
-        let pool = self.pool(ctx.workspace, PoolKind::Api).await?;
-        let mut client = pool.get().await.map_err(TenantError::from)?;
-        let tx = client
-            .build_transaction()
-            .read_only(access == Access::ReadOnly)
-            .start()
-            .await
-            .map_err(ApiError::from_db)?;
-        let statement = tx
-            .prepare_cached(SET_CONTEXT)
-            .await
-            .map_err(ApiError::from_db)?;
-        let claims = ctx.principal.claims.to_string();
-        tx.query_one(
-            &statement,
-            &[
-                &ctx.workspace.tenant_id,
-                &ctx.workspace.id.to_string(),
-                &ctx.principal.user_id(),
-                &claims,
-            ],
-        )
+        let session = self.session(ctx.workspace).await?;
+        let outcome = run_in(session.client(), ctx, access, body).await;
+        let client = session.client();
+        match outcome {
+            Ok(value) => {
+                client
+                    .batch_execute("COMMIT")
+                    .await
+                    .map_err(ApiError::from_commit)?;
+                session.release();
+                Ok(value)
+            }
+            Err(error) => {
+                if client.batch_execute("ROLLBACK").await.is_ok() {
+                    session.release();
+                }
+                Err(error)
+            }
+        }
+    }
+}
+
+/// `BEGIN`, the context and `body`, pipelined on `client`.
+async fn run_in<'t, T, F>(
+    client: &'t ClientWrapper,
+    ctx: TenantContext<'_>,
+    access: Access,
+    body: F,
+) -> Result<T, ApiError>
+where
+    F: FnOnce(&'t ClientWrapper) -> TxFuture<'t, T>,
+{
+    let statement = client
+        .prepare_cached(SET_CONTEXT)
         .await
         .map_err(ApiError::from_db)?;
-        let value = body(&tx).await?;
-        tx.commit().await.map_err(ApiError::from_db)?;
-        Ok(value)
-    }
+    let settings = ctx.settings();
+    let settings: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
+        [&settings[0], &settings[1], &settings[2], &settings[3]];
+    let begin = match access {
+        Access::ReadOnly => "START TRANSACTION READ ONLY",
+        Access::ReadWrite => "BEGIN",
+    };
+    let (begun, context, value) = futures::join!(
+        client.batch_execute(begin),
+        client.query_one(&statement, &settings),
+        body(client),
+    );
+    begun.map_err(ApiError::from_db)?;
+    context.map_err(ApiError::from_db)?;
+    value
 }
 
 /// The tenant context and the schema version, in one statement: the Data API's
