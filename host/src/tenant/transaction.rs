@@ -47,7 +47,7 @@ impl Tenancy {
     /// rolling back when it fails. `BEGIN`, the tenant context and the body's first
     /// statements go out in one write: `BEGIN` cannot fail on a live connection, and
     /// a context that fails aborts the transaction, so nothing of the body runs
-    /// without it. A request cancelled midway closes the connection (see [`Session`]).
+    /// without it. A request cancelled midway is rolled back (see [`Session`]).
     pub async fn run<T, F>(
         &self,
         ctx: TenantContext<'_>,
@@ -137,9 +137,9 @@ impl TenantContext<'_> {
 }
 
 /// A pooled API-role connection for statements the caller pipelines itself. If it is
-/// dropped before [`Session::release`] (a request cancelled mid-transaction), the
-/// connection is closed rather than returned to the pool, so no transaction leaks
-/// into the next request.
+/// dropped before [`Session::release`] (a request cancelled mid-transaction), its
+/// transaction is rolled back before the connection goes back to the pool, so no
+/// transaction leaks into the next request.
 pub struct Session {
     client: Option<deadpool_postgres::Object>,
 }
@@ -160,9 +160,24 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        if let Some(object) = self.client.take() {
-            // Detach from the pool: the connection closes and its transaction with it.
-            drop(deadpool_postgres::Object::take(object));
+        let Some(object) = self.client.take() else {
+            return;
+        };
+        // Cancelled mid-transaction (the client went away): roll back behind whatever
+        // is still in flight, off the request's path, and pool the connection again,
+        // rather than pay a new connection (a backend and a SCRAM exchange) for every
+        // disconnect. Should the rollback fail, or no runtime be left to send it, the
+        // connection is detached from the pool and closes with its transaction.
+        let detach = |object| drop(deadpool_postgres::Object::take(object));
+        match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => {
+                runtime.spawn(async move {
+                    if object.batch_execute("ROLLBACK").await.is_err() {
+                        detach(object);
+                    }
+                });
+            }
+            Err(_) => detach(object),
         }
     }
 }
