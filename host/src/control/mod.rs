@@ -23,7 +23,7 @@ use crate::cluster::Cluster;
 
 /// Connections the host keeps to the control database.
 const CONTROL_POOL_SIZE: usize = 16;
-/// Connections for idempotency records (see [`ControlDb::records`]).
+/// Connections for idempotency records (see [`ControlDb::records_client`]).
 const RECORDS_POOL_SIZE: usize = 8;
 
 /// A control-database failure.

@@ -149,14 +149,12 @@ impl ApiError {
     /// here knows: with synchronous replication, for one, a backend terminated while
     /// it waits for the standby has already committed locally.
     pub fn from_commit(error: tokio_postgres::Error) -> Self {
-        let lost = match error.code() {
-            None => true,
-            Some(code) => {
-                let class = &code.code()[..2];
-                matches!(class, "08" | "57") && *code != SqlState::QUERY_CANCELED
-            }
-        };
-        if lost {
+        // Class 53 (out of disk, memory, connections) is the server refusing the
+        // commit, not losing it.
+        let refused = error
+            .code()
+            .is_some_and(|code| code.code().starts_with("53"));
+        if is_connection_error(&error) && !refused {
             tracing::warn!(%error, "connection failed during COMMIT; the write's outcome is unknown");
             return ApiError::write_outcome_unknown();
         }

@@ -179,7 +179,12 @@ impl<'a> Vault<'a> {
             .await?;
         let commit = answer.is_ok();
         if let Some(Capability::Sql(session)) = capability {
-            session.finish(commit).await.map_err(ApiError::from_db)?;
+            let settle = if commit {
+                ApiError::from_commit
+            } else {
+                ApiError::from_db
+            };
+            session.finish(commit).await.map_err(settle)?;
         }
         answer.map_err(|e| engine_error(engine, e))
     }
