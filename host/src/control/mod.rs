@@ -2,6 +2,7 @@
 //! record that replicas share. The host keeps no state another replica would need.
 
 pub mod api_keys;
+pub mod cached;
 pub mod expiry;
 pub mod idempotency;
 mod migrations;
