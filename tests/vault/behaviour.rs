@@ -156,6 +156,16 @@ pub async fn suite(engine: &str) {
     assert_eq!(names(&resp), ["banana"]);
     assert_eq!(resp.body["has_more"], false);
     assert_eq!(resp.body["next_offset"], Value::Null);
+    let resp = v
+        .query("products", json!({"sort": ["-price"], "offset": 9}))
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    assert_eq!(resp.body["items"], json!([]), "past the end: no documents");
+    assert_eq!(
+        resp.body["total"], 5,
+        "past the end: the total still counts"
+    );
+    assert_eq!(resp.body["has_more"], false);
     let resp = v.query("products", json!({"sort": ["tag", "name"]})).await;
     assert_eq!(
         names(&resp),

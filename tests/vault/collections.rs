@@ -495,3 +495,85 @@ async fn a_collection_dropped_and_created_again_on_one_replica_is_the_new_one_on
     let count = on_b.get(&on_a.path("/notes/count")).await;
     assert_eq!(count.body, json!({"count": 1}));
 }
+
+/// A vault call whose client goes away mid-transaction is rolled back, and its
+/// connection (the vault role's) goes back to the pool rather than being closed.
+#[tokio::test]
+async fn a_vault_write_whose_client_goes_away_rolls_back_and_keeps_its_connection() {
+    let v = Vault::new("vault cancelled write").await;
+    v.collection(json!({
+        "name": "slow",
+        "engine": "postgres",
+        "json_schema": { "type": "object", "properties": { "n": { "type": "integer" } } }
+    }))
+    .await;
+    // The insert takes a second, and notes which backend ran it (a sequence keeps
+    // the number through the rollback).
+    let superuser = support::workspace_superuser(&v.ws).await;
+    let table: String = superuser
+        .query_one(
+            "SELECT format('%I.%I', schemaname, tablename) FROM pg_tables WHERE schemaname = 'vault'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    superuser
+        .batch_execute(&format!(
+            "CREATE SEQUENCE vault.slow_backend;
+             GRANT USAGE, UPDATE ON SEQUENCE vault.slow_backend TO PUBLIC;
+             CREATE FUNCTION vault.slow_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 PERFORM setval('vault.slow_backend', pg_backend_pid());
+                 PERFORM pg_sleep(1);
+                 RETURN NEW;
+             END $$;
+             CREATE TRIGGER slow_insert BEFORE INSERT ON {table}
+                 FOR EACH ROW EXECUTE FUNCTION vault.slow_insert();"
+        ))
+        .await
+        .unwrap();
+    let (_, key) = v.ws.key_with_id(&["vault:write"]).await;
+    let impatient = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let gone = impatient
+        .post(format!("{}{}", v.api.base(), v.path("/slow")))
+        .bearer_auth(&key)
+        .json(&json!({ "record": { "n": 1 } }))
+        .send()
+        .await;
+    match gone {
+        Err(error) => assert!(error.is_timeout(), "{error}"),
+        Ok(resp) => panic!(
+            "the client should have given up before the answer: {}",
+            resp.text().await.unwrap_or_default()
+        ),
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
+    let pid: i64 = superuser
+        .query_one("SELECT last_value FROM vault.slow_backend", &[])
+        .await
+        .unwrap()
+        .get(0);
+    let state: Option<String> = superuser
+        .query_opt(
+            "SELECT state FROM pg_stat_activity WHERE pid = $1",
+            &[&(pid as i32)],
+        )
+        .await
+        .unwrap()
+        .map(|row| row.get(0));
+    assert_eq!(
+        state.as_deref(),
+        Some("idle"),
+        "the connection is pooled again, with no transaction open"
+    );
+    let stored: i64 = superuser
+        .query_one(&format!("SELECT count(*) FROM {table}"), &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, 0, "the abandoned write rolled back");
+}

@@ -9,7 +9,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use postgres_types::{ToSql, Type};
+use postgres_types::{FromSql, ToSql, Type};
 use uuid::Uuid;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::Store;
@@ -28,8 +28,9 @@ const MAX_HTTP_BODY: usize = 64 << 20;
 /// A pooled connection for one adapter call, in one transaction. The `BEGIN` goes
 /// out with the adapter's first statement, in the same write (a round trip fewer
 /// per call); a call that sends no statement opens no transaction. Dropped without
-/// [`SqlSession::finish`] (the adapter trapped), the connection is closed rather
-/// than pooled, so the transaction dies with it.
+/// [`SqlSession::finish`] (the adapter trapped, or the request was cancelled), its
+/// transaction is rolled back off the request's path and the connection pooled
+/// again (see [`roll_back_and_pool`](crate::tenant::roll_back_and_pool)).
 pub struct SqlSession {
     client: Option<deadpool_postgres::Object>,
     begun: bool,
@@ -85,7 +86,9 @@ impl SqlSession {
 impl Drop for SqlSession {
     fn drop(&mut self) {
         if let Some(client) = self.client.take() {
-            drop(deadpool_postgres::Object::take(client));
+            if self.begun {
+                crate::tenant::roll_back_and_pool(client);
+            }
         }
     }
 }
@@ -151,6 +154,40 @@ fn bind(params: &[sql::Value]) -> Vec<(Box<dyn ToSql + Sync + Send>, Type)> {
         .collect()
 }
 
+/// A `json` or `jsonb` value's text as PostgreSQL sent it: `query-json` hands rows
+/// to the adapter as JSON text, so parsing them into a tree only to print them
+/// again would be wasted (postgres-types' `Json<T>` always deserialises). SQL
+/// `NULL` is `null`.
+struct JsonText(String);
+
+/// The only `jsonb` binary format version PostgreSQL has.
+const JSONB_VERSION: u8 = 1;
+
+impl<'a> FromSql<'a> for JsonText {
+    fn from_sql(
+        ty: &Type,
+        raw: &'a [u8],
+    ) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        let text = if *ty == Type::JSONB {
+            match raw.split_first() {
+                Some((&JSONB_VERSION, text)) => text,
+                _ => return Err("unsupported jsonb format version".into()),
+            }
+        } else {
+            raw
+        };
+        Ok(JsonText(std::str::from_utf8(text)?.to_owned()))
+    }
+
+    fn from_sql_null(_: &Type) -> Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(JsonText("null".to_owned()))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::JSON || *ty == Type::JSONB
+    }
+}
+
 impl sql::Host for HostState {
     async fn query_json(
         &mut self,
@@ -172,12 +209,9 @@ impl sql::Host for HostState {
             None => Err(no_capability()),
             Some(Ok(rows)) => Ok(rows
                 .iter()
-                .map(|row| {
-                    row.try_get::<_, Option<serde_json::Value>>(0)
-                        .ok()
-                        .flatten()
-                        .unwrap_or(serde_json::Value::Null)
-                        .to_string()
+                .map(|row| match row.try_get::<_, JsonText>(0) {
+                    Ok(JsonText(text)) => text,
+                    Err(_) => "null".to_owned(),
                 })
                 .collect()),
             Some(Err(error)) => Err(sql_error(&error)),

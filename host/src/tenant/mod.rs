@@ -19,7 +19,9 @@ pub use collections::Collections;
 pub use directory::Directory;
 pub use lane::Shared;
 pub use pools::{PoolKind, PoolTarget, TenantPool, TenantPools};
-pub use transaction::{set_context_with_version, Access, Session, TenantContext};
+pub use transaction::{
+    roll_back_and_pool, set_context_with_version, Access, Session, TenantContext,
+};
 
 use crate::cluster::Cluster;
 use crate::control::notify::{Invalidation, Invalidations};

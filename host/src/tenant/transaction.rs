@@ -160,25 +160,29 @@ impl Session {
 
 impl Drop for Session {
     fn drop(&mut self) {
-        let Some(object) = self.client.take() else {
-            return;
-        };
-        // Cancelled mid-transaction (the client went away): roll back behind whatever
-        // is still in flight, off the request's path, and pool the connection again,
-        // rather than pay a new connection (a backend and a SCRAM exchange) for every
-        // disconnect. Should the rollback fail, or no runtime be left to send it, the
-        // connection is detached from the pool and closes with its transaction.
-        let detach = |object| drop(deadpool_postgres::Object::take(object));
-        match tokio::runtime::Handle::try_current() {
-            Ok(runtime) => {
-                runtime.spawn(async move {
-                    if object.batch_execute("ROLLBACK").await.is_err() {
-                        detach(object);
-                    }
-                });
-            }
-            Err(_) => detach(object),
+        if let Some(object) = self.client.take() {
+            roll_back_and_pool(object);
         }
+    }
+}
+
+/// Ends an abandoned connection's transaction off the caller's path and pools the
+/// connection again: a request cancelled mid-transaction (the client went away) or
+/// a plugin that trapped inside one should not cost a new connection (a backend and
+/// a SCRAM exchange). The `ROLLBACK` queues behind whatever is still in flight.
+/// Should it fail, or no runtime be left to send it, the connection is detached
+/// from its pool and closes with its transaction.
+pub fn roll_back_and_pool(object: deadpool_postgres::Object) {
+    let detach = |object| drop(deadpool_postgres::Object::take(object));
+    match tokio::runtime::Handle::try_current() {
+        Ok(runtime) => {
+            runtime.spawn(async move {
+                if object.batch_execute("ROLLBACK").await.is_err() {
+                    detach(object);
+                }
+            });
+        }
+        Err(_) => detach(object),
     }
 }
 

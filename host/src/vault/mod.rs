@@ -14,6 +14,8 @@ pub mod spec;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
+use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -37,6 +39,16 @@ pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 500;
 /// The engines.
 pub const ENGINES: [&str; 2] = ["postgres", "clickhouse"];
+
+/// One page of a query's answer. The documents are kept as the adapter wrote them
+/// (checked to be JSON, not parsed into a tree); one that is not JSON is `null`.
+#[derive(Serialize)]
+pub struct QueryPage {
+    items: Vec<Box<RawValue>>,
+    total: u64,
+    has_more: bool,
+    next_offset: Option<u64>,
+}
 
 /// The vault of one workspace, for one caller.
 pub struct Vault<'a> {
@@ -263,7 +275,7 @@ impl<'a> Vault<'a> {
     }
 
     /// `POST collections/{name}/query`.
-    async fn run_query(&self, name: &str, body: QueryBody) -> Result<Value, ApiError> {
+    async fn run_query(&self, name: &str, body: QueryBody) -> Result<QueryPage, ApiError> {
         let entry = self.entry(name).await?;
         let limit = body.limit.unwrap_or(DEFAULT_LIMIT);
         if limit == 0 || limit > MAX_LIMIT {
@@ -296,19 +308,19 @@ impl<'a> Vault<'a> {
                 Box::pin(async move { guest.call_query(store, &collection, &request).await })
             })
             .await?;
-        let items: Vec<Value> = page
+        let items: Vec<Box<RawValue>> = page
             .items
-            .iter()
-            .map(|text| serde_json::from_str(text).unwrap_or(Value::Null))
+            .into_iter()
+            .map(|text| RawValue::from_string(text).unwrap_or_else(|_| RawValue::NULL.to_owned()))
             .collect();
         let next = offset as u64 + items.len() as u64;
         let has_more = next < page.total;
-        Ok(json!({
-            "items": items,
-            "total": page.total,
-            "has_more": has_more,
-            "next_offset": if has_more { Some(next) } else { None },
-        }))
+        Ok(QueryPage {
+            items,
+            total: page.total,
+            has_more,
+            next_offset: has_more.then_some(next),
+        })
     }
 
     /// `GET collections/{name}/count`.
@@ -584,7 +596,7 @@ impl<'a> Vault<'a> {
 /// The audited operations: each records its action and outcome.
 impl Vault<'_> {
     /// `POST collections/{name}/query`.
-    pub async fn query(&self, name: &str, body: QueryBody) -> Result<Value, ApiError> {
+    pub async fn query(&self, name: &str, body: QueryBody) -> Result<QueryPage, ApiError> {
         let result = self.run_query(name, body).await;
         self.audited("vault.query", name, None, result).await
     }

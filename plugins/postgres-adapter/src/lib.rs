@@ -202,20 +202,15 @@ impl Guest for Postgres {
         Ok(())
     }
 
+    /// The page and the filter's total in one statement: the total is the row
+    /// keyed 0, the page's documents follow keyed by their place in the order.
     fn query(collection: Collection, request: QueryRequest) -> Result<Page, EngineError> {
         let mut b = Builder::default();
         let filter = match request.root {
             Some(root) => b.node(&request, root, 0)?,
             None => "true".to_owned(),
         };
-        let count_params = b.params.clone();
         let table = table(&collection);
-        let total = sql::query_json(
-            &format!("SELECT to_jsonb(count(*)) FROM {table} WHERE {filter}"),
-            &count_params,
-        )
-        .map_err(engine_error)?;
-        let total: u64 = total.first().and_then(|t| t.parse().ok()).unwrap_or(0);
         let mut order = Vec::new();
         for key in &request.sort {
             let field = b.field(&key.field);
@@ -225,6 +220,7 @@ impl Guest for Postgres {
             ));
         }
         order.push("created_at, id".to_owned());
+        let order = order.join(", ");
         let shape = match &request.projection {
             Some(fields) => {
                 let names = b.bind(Value::Json(
@@ -240,15 +236,28 @@ impl Guest for Postgres {
         };
         let limit = b.bind(Value::Integer(request.limit as i64));
         let offset = b.bind(Value::Integer(request.offset as i64));
-        let items = sql::query_json(
+        let rows = sql::query_json(
             &format!(
-                "SELECT {shape} FROM {table} WHERE {filter} ORDER BY {} LIMIT {limit} OFFSET {offset}",
-                order.join(", ")
+                "SELECT j FROM (
+                   SELECT 0::bigint AS k, to_jsonb(count(*)) AS j FROM {table} WHERE {filter}
+                   UNION ALL
+                   SELECT row_number() OVER (ORDER BY {order}), {shape}
+                   FROM (SELECT id, doc, created_at FROM {table} WHERE {filter}
+                         ORDER BY {order} LIMIT {limit} OFFSET {offset}) page
+                 ) r ORDER BY k"
             ),
             &b.params,
         )
         .map_err(engine_error)?;
-        Ok(Page { items, total })
+        let mut rows = rows.into_iter();
+        let total = rows
+            .next()
+            .and_then(|t| t.parse().ok())
+            .ok_or_else(|| EngineError::Failed("the query returned no total".into()))?;
+        Ok(Page {
+            items: rows.collect(),
+            total,
+        })
     }
 
     fn count(collection: Collection) -> Result<u64, EngineError> {
