@@ -40,6 +40,11 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "vault_invalidation",
         include_str!("migrations/0008_vault_invalidation.sql"),
     ),
+    (
+        9,
+        "table_names_invalidation",
+        include_str!("migrations/0009_table_names_invalidation.sql"),
+    ),
 ];
 
 /// Creates `plinth_control` if needed and brings it to the newest version.

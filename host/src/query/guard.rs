@@ -9,7 +9,7 @@ use std::ops::ControlFlow;
 
 use sqlparser::ast::{
     DataType, Expr, FunctionArguments, Ident, ObjectName, ObjectNamePart, Query, SetExpr,
-    Statement, TableFactor, Value, VisitMut, VisitorMut,
+    Statement, TableAlias, TableFactor, TableObject, Value, VisitMut, VisitorMut,
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
@@ -19,6 +19,9 @@ use crate::tenant::names::TABLES_SCHEMA;
 
 /// Longest statement accepted, in characters.
 pub const MAX_SQL_CHARS: usize = 16_384;
+
+/// The refusal of a table that is not one of the workspace's (or is gone).
+pub const TABLE_NOT_ALLOWED: &str = "table_not_allowed";
 
 /// Why a statement is refused (answered with 422).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -58,6 +61,8 @@ pub struct Checked {
     pub sql: String,
     /// Its kind.
     pub kind: StatementKind,
+    /// The physical names of the workspace's tables it uses.
+    pub physical: Vec<String>,
 }
 
 /// Checks `sql` against the workspace's tables (`table_name` → `physical_name`).
@@ -86,6 +91,7 @@ pub fn check(sql: &str, tables: &HashMap<String, String>) -> Result<Checked, Ref
         tables,
         ctes: HashSet::new(),
         function_relation: false,
+        physical: Vec::new(),
         refusal: None,
     };
     collect_ctes(&statement, &mut guard.ctes)?;
@@ -96,6 +102,7 @@ pub fn check(sql: &str, tables: &HashMap<String, String>) -> Result<Checked, Ref
     Ok(Checked {
         sql: statement.to_string(),
         kind,
+        physical: guard.physical,
     })
 }
 
@@ -226,10 +233,20 @@ struct Guard<'a> {
     ctes: HashSet<String>,
     /// The next relation visited is the name of a function in `FROM`.
     function_relation: bool,
+    /// The physical names the statement was rewritten to.
+    physical: Vec<String>,
     refusal: Option<Refusal>,
 }
 
 impl Guard<'_> {
+    /// The name as written, if it is one of the workspace's tables (not a CTE):
+    /// what a rewritten relation is aliased to, so `orders.total` still resolves.
+    fn table_alias(&self, name: &ObjectName) -> Option<Ident> {
+        let ident = single_ident(name)?;
+        let name = normalise(ident);
+        (!self.ctes.contains(&name) && self.tables.contains_key(&name)).then(|| ident.clone())
+    }
+
     fn stop(&mut self, refusal: Refusal) -> ControlFlow<()> {
         self.refusal = Some(refusal);
         ControlFlow::Break(())
@@ -274,6 +291,16 @@ impl Guard<'_> {
 impl VisitorMut for Guard<'_> {
     type Break = ();
 
+    fn pre_visit_statement(&mut self, statement: &mut Statement) -> ControlFlow<()> {
+        // The INSERT target is a name, not a FROM item: aliased here.
+        if let Statement::Insert(insert) = statement {
+            if let (TableObject::TableName(name), None) = (&insert.table, &insert.table_alias) {
+                insert.table_alias = self.table_alias(name);
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
     fn pre_visit_query(&mut self, query: &mut Query) -> ControlFlow<()> {
         if let Err(refusal) = set_expr_is_read(&query.body) {
             return self.stop(refusal);
@@ -293,11 +320,19 @@ impl VisitorMut for Guard<'_> {
 
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
         match factor {
-            TableFactor::Table { name, args, .. } => {
+            TableFactor::Table {
+                name, args, alias, ..
+            } => {
                 if args.is_some() {
                     self.function_relation = true;
                     let name = name.clone();
                     return self.check_function_name(&name, true);
+                }
+                if alias.is_none() {
+                    *alias = self.table_alias(name).map(|name| TableAlias {
+                        name,
+                        columns: Vec::new(),
+                    });
                 }
                 ControlFlow::Continue(())
             }
@@ -322,7 +357,7 @@ impl VisitorMut for Guard<'_> {
         }
         let Some(ident) = single_ident(relation) else {
             return self.stop(refuse(
-                "table_not_allowed",
+                TABLE_NOT_ALLOWED,
                 format!(
                     "`{relation}` is refused: only the workspace's tables, by their unqualified table_name, may be used (no schemas, no catalogs)"
                 ),
@@ -338,10 +373,11 @@ impl VisitorMut for Guard<'_> {
                     ObjectNamePart::Identifier(Ident::with_quote('"', TABLES_SCHEMA)),
                     ObjectNamePart::Identifier(Ident::with_quote('"', physical.as_str())),
                 ]);
+                self.physical.push(physical.clone());
                 ControlFlow::Continue(())
             }
             None => self.stop(refuse(
-                "table_not_allowed",
+                TABLE_NOT_ALLOWED,
                 format!("`{name}` is not a table of this workspace"),
             )),
         }
@@ -394,6 +430,31 @@ mod tests {
             "SELECT id FROM \"workspace_tables\".\"wt_1\" AS o WHERE o.total > 5"
         );
         assert_eq!(checked.kind, StatementKind::Select);
+    }
+
+    #[test]
+    fn a_rewritten_table_keeps_its_name_as_an_alias() {
+        let rewritten = |sql: &str| check(sql, &tables()).unwrap().sql;
+        assert_eq!(
+            rewritten("SELECT orders.id FROM orders"),
+            "SELECT orders.id FROM \"workspace_tables\".\"wt_1\" AS orders"
+        );
+        assert_eq!(
+            rewritten("INSERT INTO orders (id) VALUES (1) RETURNING orders.id"),
+            "INSERT INTO \"workspace_tables\".\"wt_1\" AS orders (id) VALUES (1) RETURNING orders.id"
+        );
+        assert_eq!(
+            rewritten("UPDATE orders SET id = 2 WHERE orders.id = 1"),
+            "UPDATE \"workspace_tables\".\"wt_1\" AS orders SET id = 2 WHERE orders.id = 1"
+        );
+        assert_eq!(
+            rewritten("DELETE FROM \"orders\" WHERE \"orders\".id = 1"),
+            "DELETE FROM \"workspace_tables\".\"wt_1\" AS \"orders\" WHERE \"orders\".id = 1"
+        );
+        assert_eq!(
+            check("SELECT id FROM orders", &tables()).unwrap().physical,
+            ["wt_1"]
+        );
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::control::workspaces::Workspace;
 use crate::error::ApiError;
 use crate::tenant::{Access, Tenancy, TenantContext};
 
-pub use guard::{Checked, Refusal, StatementKind, MAX_SQL_CHARS};
+pub use guard::{Checked, Refusal, StatementKind, MAX_SQL_CHARS, TABLE_NOT_ALLOWED};
 pub use run::MAX_ROWS;
 
 impl From<Refusal> for ApiError {
@@ -29,6 +29,11 @@ impl From<Refusal> for ApiError {
 }
 
 /// Checks and runs `sql` for `principal` in `workspace`; returns the JSON body.
+///
+/// The table names come from the process's cache. Before a name the cached ones
+/// lack is refused, or when a table they name turns out to be gone, the names are
+/// read again and the statement checked and run once more: a table created or
+/// dropped a moment ago on another replica is seen as it now is.
 pub async fn execute(
     tenancy: &Tenancy,
     workspace: &Workspace,
@@ -36,14 +41,26 @@ pub async fn execute(
     sql: &str,
     timeout_ms: u64,
 ) -> Result<String, ApiError> {
-    let tables: HashMap<String, String> = tenancy
-        .control
-        .tables(workspace.id)
-        .await?
-        .into_iter()
-        .map(|t| (t.table_name, t.physical_name))
-        .collect();
-    let checked = guard::check(sql, &tables)?;
+    let names = tenancy.table_names.get(workspace.id).await?;
+    match attempt(tenancy, workspace, principal, sql, timeout_ms, &names).await {
+        Err(error) if error.code == TABLE_NOT_ALLOWED => {
+            let names = tenancy.table_names.fresh(workspace.id).await?;
+            attempt(tenancy, workspace, principal, sql, timeout_ms, &names).await
+        }
+        answered => answered,
+    }
+}
+
+/// One check and run of `sql` against the table names `tables`.
+async fn attempt(
+    tenancy: &Tenancy,
+    workspace: &Workspace,
+    principal: &Principal,
+    sql: &str,
+    timeout_ms: u64,
+    tables: &HashMap<String, String>,
+) -> Result<String, ApiError> {
+    let checked = guard::check(sql, tables)?;
     let ctx = TenantContext {
         workspace,
         principal,

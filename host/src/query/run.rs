@@ -14,8 +14,9 @@ use deadpool_postgres::ClientWrapper;
 use postgres_types::Type;
 use serde_json::value::RawValue;
 use serde_json::Value;
+use tokio_postgres::error::SqlState;
 
-use super::guard::{Checked, StatementKind};
+use super::guard::{Checked, StatementKind, TABLE_NOT_ALLOWED};
 use crate::error::ApiError;
 use crate::sql::quote_ident;
 use crate::tenant::names::TABLES_SCHEMA;
@@ -41,12 +42,12 @@ pub async fn run(
         format!("SET LOCAL statement_timeout = {timeout_ms}; SET LOCAL search_path = ''");
     let (set, inspected, statement) = futures::join!(
         client.batch_execute(&settings),
-        inspect_plan(client, &checked.sql),
+        inspect_plan(client, checked),
         client.prepare(&checked.sql),
     );
     set.map_err(ApiError::from_db)?;
     inspected?;
-    let statement = statement.map_err(ApiError::from_db)?;
+    let statement = statement.map_err(|error| planning_error(error, checked))?;
     let columns: Vec<(String, Type)> = statement
         .columns()
         .iter()
@@ -133,12 +134,12 @@ fn wrap(sql: &str, columns: &[(String, Type)]) -> String {
 
 /// The second line of defence: the plan may scan no relation outside the
 /// workspace's tables (the guard should already have refused such a statement).
-async fn inspect_plan(client: &ClientWrapper, sql: &str) -> Result<(), ApiError> {
-    let explain = format!("EXPLAIN (VERBOSE, FORMAT JSON) {sql}");
+async fn inspect_plan(client: &ClientWrapper, checked: &Checked) -> Result<(), ApiError> {
+    let explain = format!("EXPLAIN (VERBOSE, FORMAT JSON) {}", checked.sql);
     let rows = client
         .query_typed(&explain, &[])
         .await
-        .map_err(ApiError::from_db)?;
+        .map_err(|error| planning_error(error, checked))?;
     let plan: Value = match rows.first() {
         Some(row) => row.try_get(0).map_err(ApiError::from_db)?,
         None => {
@@ -154,12 +155,33 @@ async fn inspect_plan(client: &ClientWrapper, sql: &str) -> Result<(), ApiError>
     tracing::warn!(relations = ?outside, "a scoped query passed the guard but its plan reads outside the workspace's tables");
     Err(ApiError::new(
         axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-        "table_not_allowed",
+        TABLE_NOT_ALLOWED,
         format!(
             "the statement reads relations outside the workspace's tables: {}",
             outside.join(", ")
         ),
     ))
+}
+
+/// An error planning the statement. A workspace table it names that does not exist
+/// was dropped since the names were read (perhaps on another replica): that is the
+/// guard's refusal, on which the caller reads the names again.
+fn planning_error(error: tokio_postgres::Error, checked: &Checked) -> ApiError {
+    let gone = error.as_db_error().is_some_and(|db| {
+        *db.code() == SqlState::UNDEFINED_TABLE
+            && checked
+                .physical
+                .iter()
+                .any(|name| db.message().contains(name.as_str()))
+    });
+    if gone {
+        return ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            TABLE_NOT_ALLOWED,
+            "a table the statement names no longer exists",
+        );
+    }
+    ApiError::from_db(error)
 }
 
 fn scanned_outside(node: &Value, out: &mut Vec<String>) {

@@ -129,7 +129,7 @@ impl<'a> WorkspaceTables<'a> {
             self.undo_registration(&entry).await;
             return Err(ApiError::from_db(error));
         }
-        self.schema_caches.invalidate(self.workspace.id).await;
+        self.forget_names().await;
         Ok(entry)
     }
 
@@ -205,8 +205,15 @@ impl<'a> WorkspaceTables<'a> {
             tracing::error!(%error, table = %id, "a table was dropped but its registry entry could not be removed");
             return Err(control_error(error));
         }
-        self.schema_caches.invalidate(self.workspace.id).await;
+        self.forget_names().await;
         Ok(())
+    }
+
+    /// Drops this process's cached schema and table names of the workspace after a
+    /// create or drop (the control database's trigger tells the other replicas).
+    async fn forget_names(&self) {
+        self.schema_caches.invalidate(self.workspace.id).await;
+        self.tenancy.table_names.forget(self.workspace.id).await;
     }
 
     async fn ddl_client(&self) -> Result<Object, ApiError> {

@@ -8,6 +8,7 @@ mod lane;
 pub mod names;
 mod pools;
 pub mod provision;
+mod table_names;
 mod transaction;
 
 use std::sync::Arc;
@@ -19,6 +20,7 @@ pub use collections::Collections;
 pub use directory::Directory;
 pub use lane::Shared;
 pub use pools::{PoolKind, PoolTarget, TenantPool, TenantPools};
+pub use table_names::TableNames;
 pub use transaction::{
     roll_back_and_pool, set_context_with_version, Access, Session, TenantContext,
 };
@@ -86,6 +88,8 @@ pub struct Tenancy {
     pub directory: Directory,
     /// Cached vault collection records.
     pub collections: Collections,
+    /// Cached names of each workspace's tables (for the scoped query).
+    pub table_names: TableNames,
     /// The pools.
     pub pools: TenantPools,
     /// The key sealing stored passwords.
@@ -103,6 +107,7 @@ impl Tenancy {
     ) -> Self {
         let directory = Directory::new(control.clone(), invalidations.clone());
         let collections = Collections::new(control.clone(), invalidations.clone());
+        let table_names = TableNames::new(control.clone(), invalidations.clone());
         let mut receiver = invalidations.subscribe();
         let evicting = pools.clone();
         tokio::spawn(async move {
@@ -121,6 +126,7 @@ impl Tenancy {
             cluster,
             directory,
             collections,
+            table_names,
             pools,
             secrets,
         }
