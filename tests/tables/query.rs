@@ -104,6 +104,47 @@ async fn columns_qualified_by_their_table_name_resolve() {
     assert_eq!(body["row_count"], 1);
 }
 
+/// The statement and the `COMMIT` go out together. A statement that fails leaves
+/// nothing behind, and neither does one whose `COMMIT` fails (a deferred constraint),
+/// whose answer is the commit's error; the connection serves the next request.
+#[tokio::test]
+async fn a_failed_statement_or_commit_keeps_nothing() {
+    let t = Tables::new("query commit").await;
+    shop(&t).await;
+    let resp = t
+        .query("INSERT INTO customers (id, name) SELECT 10 + g, 'x' || (1 / (3 - g)) FROM generate_series(1, 3) g")
+        .await;
+    assert_eq!(resp.status, 400, "{}", resp.body);
+    assert_eq!(resp.code(), "invalid_value", "{}", resp.body);
+
+    let list = t.api.get(&format!("/v1/{}/tables", t.ws.id)).await;
+    let physical = list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|table| table["table_name"] == "customers")
+        .unwrap()["physical_name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let superuser = support::workspace_superuser(&t.ws).await;
+    superuser
+        .batch_execute(&format!(
+            "ALTER TABLE workspace_tables.\"{physical}\" ADD CONSTRAINT names_once UNIQUE (name) DEFERRABLE INITIALLY DEFERRED"
+        ))
+        .await
+        .unwrap();
+    let resp = t
+        .query("INSERT INTO customers (id, name) VALUES (20, 'twin'), (21, 'twin') RETURNING id")
+        .await;
+    assert_eq!(resp.status, 400, "the COMMIT failed: {}", resp.body);
+    assert_eq!(resp.code(), "unique_violation", "{}", resp.body);
+    for _ in 0..3 {
+        let body = t.query_ok("SELECT count(*) AS n FROM customers").await;
+        assert_eq!(body["rows"], json!([{"n": "2"}]), "nothing was kept");
+    }
+}
+
 #[tokio::test]
 async fn values_keep_their_types_and_precision() {
     let t = Tables::new("query types").await;

@@ -11,6 +11,7 @@
 use std::fmt::Write as _;
 
 use deadpool_postgres::ClientWrapper;
+
 use postgres_types::Type;
 use serde_json::value::RawValue;
 use serde_json::Value;
@@ -20,6 +21,7 @@ use super::guard::{Checked, StatementKind, TABLE_NOT_ALLOWED};
 use crate::error::ApiError;
 use crate::sql::quote_ident;
 use crate::tenant::names::TABLES_SCHEMA;
+use crate::tenant::Tx;
 
 /// Most rows a scoped query returns; more sets `truncated`.
 pub const MAX_ROWS: usize = 10_000;
@@ -30,14 +32,11 @@ pub struct QueryResult {
     pub body: String,
 }
 
-/// Runs `checked` on `client`, in the transaction that carries the tenant context.
-/// The settings, the plan inspection and the statement's description go out in one
-/// write; then the statement runs, its rows built as JSON, in one more.
-pub async fn run(
-    client: &ClientWrapper,
-    checked: &Checked,
-    timeout_ms: u64,
-) -> Result<QueryResult, ApiError> {
+/// Runs `checked` in `tx`, the transaction that carries the tenant context. The
+/// settings, the plan inspection and the statement's description go out in one
+/// write; then the statement runs, its rows built as JSON, with the `COMMIT`.
+pub async fn run(tx: &Tx<'_>, checked: &Checked, timeout_ms: u64) -> Result<QueryResult, ApiError> {
+    let client = tx.client();
     let settings =
         format!("SET LOCAL statement_timeout = {timeout_ms}; SET LOCAL search_path = ''");
     let (set, inspected, statement) = futures::join!(
@@ -54,10 +53,7 @@ pub async fn run(
         .map(|c| (c.name().to_owned(), c.type_().clone()))
         .collect();
     if columns.is_empty() {
-        let affected = client
-            .execute(&statement, &[])
-            .await
-            .map_err(ApiError::from_db)?;
+        let affected = tx.finish(client.execute(&statement, &[])).await?;
         let row_count = match checked.kind {
             StatementKind::Select => 0,
             _ => affected,
@@ -67,10 +63,9 @@ pub async fn run(
         });
     }
     // The unnamed statement: parsed, bound and run in one exchange.
-    let rows = client
-        .query_typed(&wrap(&checked.sql, &columns), &[])
-        .await
-        .map_err(ApiError::from_db)?;
+    let rows = tx
+        .finish(client.query_typed(&wrap(&checked.sql, &columns), &[]))
+        .await?;
     let truncated = rows.len() > MAX_ROWS;
     let mut body = String::with_capacity(64 + rows.len() * 64);
     body.push_str("{\"columns\":");

@@ -22,7 +22,7 @@ pub use lane::Shared;
 pub use pools::{PoolKind, PoolTarget, TenantPool, TenantPools};
 pub use table_names::TableNames;
 pub use transaction::{
-    roll_back_and_pool, set_context_with_version, Access, Session, TenantContext,
+    roll_back_and_pool, set_context_with_version, Access, Session, TenantContext, Tx,
 };
 
 use crate::cluster::Cluster;
