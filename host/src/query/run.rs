@@ -11,7 +11,6 @@
 use std::fmt::Write as _;
 
 use deadpool_postgres::ClientWrapper;
-
 use postgres_types::Type;
 use serde_json::value::RawValue;
 use serde_json::Value;
