@@ -87,14 +87,19 @@ pub async fn load(base: &str, key: &str, ws: &str, superuser_uri: &str) -> anyho
 }
 
 /// What the adapter runs for `{"filter":{"category":"cat7"},"sort":["-price"],"limit":20}`:
-/// the count and the page, in one transaction.
+/// the total and the page in one statement, in one transaction.
 pub fn query_sql(table: &str) -> String {
     let filter = r#"(doc #> '{"category"}'::text[]) = '"cat7"'::jsonb"#;
+    let order = r#"(doc #> '{"price"}'::text[]) DESC NULLS LAST, created_at, id"#;
     format!(
         "BEGIN;\n\
-         SELECT to_jsonb(count(*)) FROM \"vault\".\"{table}\" WHERE {filter};\n\
-         SELECT doc || jsonb_build_object('_id', id) FROM \"vault\".\"{table}\" WHERE {filter} \
-         ORDER BY (doc #> '{{\"price\"}}'::text[]) DESC NULLS LAST, created_at, id LIMIT 20 OFFSET 0;\n\
+         SELECT j FROM (\
+         SELECT 0::bigint AS k, to_jsonb(count(*)) AS j FROM \"vault\".\"{table}\" WHERE {filter} \
+         UNION ALL \
+         SELECT row_number() OVER (ORDER BY {order}), doc || jsonb_build_object('_id', id) \
+         FROM (SELECT id, doc, created_at FROM \"vault\".\"{table}\" WHERE {filter} \
+         ORDER BY {order} LIMIT 20 OFFSET 0) page\
+         ) r ORDER BY k;\n\
          COMMIT;\n"
     )
 }
