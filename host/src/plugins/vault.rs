@@ -138,6 +138,35 @@ fn no_capability() -> sql::SqlError {
     }
 }
 
+/// Most statements the adapters leave prepared on one connection. They build their
+/// statements from requests, so unlike the Data API's shapes their number has no
+/// bound in the code: past this the connection's cache is emptied (and the
+/// statements closed).
+const MAX_PREPARED: usize = 256;
+
+/// `statement` prepared on `client` for `types`, from the connection's cache after
+/// its first use: a repeated query is bound and run in one exchange, without
+/// PostgreSQL parsing and planning it again (after five runs it may keep a generic
+/// plan, as it does for the Data API's statements and pgbench's `-M prepared`).
+async fn prepared(
+    client: &deadpool_postgres::ClientWrapper,
+    statement: &str,
+    types: &[Type],
+) -> Result<tokio_postgres::Statement, tokio_postgres::Error> {
+    if client.statement_cache.size() >= MAX_PREPARED {
+        client.statement_cache.clear();
+    }
+    client.prepare_typed_cached(statement, types).await
+}
+
+/// The declared types and the values of bound parameters.
+fn split(owned: &[(Box<dyn ToSql + Sync + Send>, Type)]) -> (Vec<Type>, Vec<&(dyn ToSql + Sync)>) {
+    owned
+        .iter()
+        .map(|(value, ty)| (ty.clone(), value.as_ref() as &(dyn ToSql + Sync)))
+        .unzip()
+}
+
 /// Owned bind values with their declared types (statements cast as they need).
 fn bind(params: &[sql::Value]) -> Vec<(Box<dyn ToSql + Sync + Send>, Type)> {
     params
@@ -198,12 +227,12 @@ impl sql::Host for HostState {
             return Ok(Err(no_capability()));
         };
         let owned = bind(&params);
-        let typed: Vec<(&(dyn ToSql + Sync), Type)> = owned
-            .iter()
-            .map(|(v, t)| (v.as_ref() as &(dyn ToSql + Sync), t.clone()))
-            .collect();
+        let (types, values) = split(&owned);
         let rows = session
-            .run(|client| client.query_typed(&statement, &typed))
+            .run(|client| async move {
+                let statement = prepared(client, &statement, &types).await?;
+                client.query(&statement, &values).await
+            })
             .await;
         Ok(match rows {
             None => Err(no_capability()),
@@ -242,16 +271,11 @@ impl sql::Host for HostState {
             });
         }
         let owned = bind(&params);
-        let typed: Vec<(&(dyn ToSql + Sync), Type)> = owned
-            .iter()
-            .map(|(v, t)| (v.as_ref() as &(dyn ToSql + Sync), t.clone()))
-            .collect();
-        // The unnamed statement, parsed, bound and run in one exchange.
+        let (types, values) = split(&owned);
         let affected = session
             .run(|client| async move {
-                let mut rows = std::pin::pin!(client.query_typed_raw(&statement, typed).await?);
-                while futures::TryStreamExt::try_next(&mut rows).await?.is_some() {}
-                Ok(rows.rows_affected().unwrap_or(0))
+                let statement = prepared(client, &statement, &types).await?;
+                client.execute(&statement, &values).await
             })
             .await;
         Ok(match affected {
