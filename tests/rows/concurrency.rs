@@ -82,22 +82,7 @@ async fn lanes_give_their_connections_back_when_the_server_ceiling_is_reached() 
 #[tokio::test]
 async fn a_write_whose_client_goes_away_rolls_back_and_keeps_its_connection() {
     let f = Fixture::new("cancelled write").await;
-    // The insert takes a second, and notes which backend ran it (a sequence keeps
-    // the number through the rollback).
-    f.db.batch_execute(
-        "CREATE SEQUENCE tenant_custom.slow_backend;
-         GRANT USAGE, UPDATE ON SEQUENCE tenant_custom.slow_backend TO PUBLIC;
-         CREATE FUNCTION tenant_custom.slow_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-         BEGIN
-             PERFORM setval('tenant_custom.slow_backend', pg_backend_pid());
-             PERFORM pg_sleep(1);
-             RETURN NEW;
-         END $$;
-         CREATE TRIGGER slow_insert BEFORE INSERT ON tenant_custom.events
-             FOR EACH ROW EXECUTE FUNCTION tenant_custom.slow_insert();",
-    )
-    .await
-    .unwrap();
+    support::slow_inserts(&f.db, "tenant_custom", "tenant_custom.events").await;
     let (_, key) = f.ws.key_with_id(&["postgres:write"]).await;
     let impatient = reqwest::Client::builder()
         .timeout(std::time::Duration::from_millis(300))
@@ -112,20 +97,8 @@ async fn a_write_whose_client_goes_away_rolls_back_and_keeps_its_connection() {
         .await;
     assert!(gone.is_err(), "the client gave up before the answer");
     tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
-    let pid: i64 =
-        f.db.query_one("SELECT last_value FROM tenant_custom.slow_backend", &[])
-            .await
-            .unwrap()
-            .get(0);
     let admin = support::workspace_superuser(&f.ws).await;
-    let state: Option<String> = admin
-        .query_opt(
-            "SELECT state FROM pg_stat_activity WHERE pid = $1",
-            &[&(pid as i32)],
-        )
-        .await
-        .unwrap()
-        .map(|row| row.get(0));
+    let state = support::slow_backend_state(&admin, "tenant_custom").await;
     assert_eq!(
         state.as_deref(),
         Some("idle"),

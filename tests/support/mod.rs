@@ -326,6 +326,48 @@ pub async fn workspace_superuser(workspace: &Workspace) -> tokio_postgres::Clien
     pg_connect(&shared_cluster().db_url(&plinth::tenant::names::database(id))).await
 }
 
+/// Makes every insert into `table` (schema-qualified) take a second and note which
+/// backend ran it in the sequence `<schema>.slow_backend`, which keeps the number
+/// through a rollback: for tests of a request abandoned mid-write.
+pub async fn slow_inserts(client: &tokio_postgres::Client, schema: &str, table: &str) {
+    client
+        .batch_execute(&format!(
+            "CREATE SEQUENCE {schema}.slow_backend;
+             GRANT USAGE, UPDATE ON SEQUENCE {schema}.slow_backend TO PUBLIC;
+             CREATE FUNCTION {schema}.slow_insert() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 PERFORM setval('{schema}.slow_backend', pg_backend_pid());
+                 PERFORM pg_sleep(1);
+                 RETURN NEW;
+             END $$;
+             CREATE TRIGGER slow_insert BEFORE INSERT ON {table}
+                 FOR EACH ROW EXECUTE FUNCTION {schema}.slow_insert();"
+        ))
+        .await
+        .expect("the slow-insert trigger");
+}
+
+/// The state (`idle`, `active`, ...) of the backend that ran the last insert
+/// [`slow_inserts`] slowed down, read through `observer`; `None` once it has closed.
+pub async fn slow_backend_state(observer: &tokio_postgres::Client, schema: &str) -> Option<String> {
+    let pid: i64 = observer
+        .query_one(
+            &format!("SELECT last_value FROM {schema}.slow_backend"),
+            &[],
+        )
+        .await
+        .expect("the recorded backend")
+        .get(0);
+    observer
+        .query_opt(
+            "SELECT state FROM pg_stat_activity WHERE pid = $1",
+            &[&(pid as i32)],
+        )
+        .await
+        .expect("pg_stat_activity")
+        .map(|row| row.get(0))
+}
+
 /// Connects with a revealed URI; `Err` holds the server's message.
 pub async fn try_connect(uri: &str) -> Result<tokio_postgres::Client, String> {
     let (client, connection) = tokio_postgres::connect(uri, tokio_postgres::NoTls)

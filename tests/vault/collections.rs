@@ -518,21 +518,7 @@ async fn a_vault_write_whose_client_goes_away_rolls_back_and_keeps_its_connectio
         .await
         .unwrap()
         .get(0);
-    superuser
-        .batch_execute(&format!(
-            "CREATE SEQUENCE vault.slow_backend;
-             GRANT USAGE, UPDATE ON SEQUENCE vault.slow_backend TO PUBLIC;
-             CREATE FUNCTION vault.slow_insert() RETURNS trigger LANGUAGE plpgsql AS $$
-             BEGIN
-                 PERFORM setval('vault.slow_backend', pg_backend_pid());
-                 PERFORM pg_sleep(1);
-                 RETURN NEW;
-             END $$;
-             CREATE TRIGGER slow_insert BEFORE INSERT ON {table}
-                 FOR EACH ROW EXECUTE FUNCTION vault.slow_insert();"
-        ))
-        .await
-        .unwrap();
+    support::slow_inserts(&superuser, "vault", &table).await;
     let (_, key) = v.ws.key_with_id(&["vault:write"]).await;
     let impatient = reqwest::Client::builder()
         .timeout(std::time::Duration::from_millis(300))
@@ -552,19 +538,7 @@ async fn a_vault_write_whose_client_goes_away_rolls_back_and_keeps_its_connectio
         ),
     }
     tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
-    let pid: i64 = superuser
-        .query_one("SELECT last_value FROM vault.slow_backend", &[])
-        .await
-        .unwrap()
-        .get(0);
-    let state: Option<String> = superuser
-        .query_opt(
-            "SELECT state FROM pg_stat_activity WHERE pid = $1",
-            &[&(pid as i32)],
-        )
-        .await
-        .unwrap()
-        .map(|row| row.get(0));
+    let state = support::slow_backend_state(&superuser, "vault").await;
     assert_eq!(
         state.as_deref(),
         Some("idle"),
