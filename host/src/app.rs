@@ -165,6 +165,7 @@ async fn start_services(
         endpoints: Arc::new(endpoints),
         plugins,
         schema_caches: crate::schema_cache::SchemaCaches::new(),
+        approved_queries: crate::query::Approvals::new(),
     });
     Ok((state, bouncer))
 }

@@ -308,6 +308,84 @@ async fn the_statement_runs_with_the_tenant_context_of_its_transaction() {
     assert_eq!(body["rows"], json!([{"n": "0"}]));
 }
 
+/// A statement run before is not inspected again while the workspace's schema stays
+/// as it was, but DDL made outside Plinth makes the next run check its plan anew: a
+/// table swapped for a view over `tenant_custom` is refused, not read through the
+/// statement prepared before.
+#[tokio::test]
+async fn a_repeated_statement_is_checked_again_after_ddl() {
+    let t = Tables::new("query approval ddl").await;
+    let id = t
+        .create_ok(json!({
+            "table_name": "notes",
+            "columns": [{"name": "body", "type": "text"}],
+        }))
+        .await;
+    let physical = t.get(&id).await.body["physical_name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    t.query_ok("INSERT INTO notes (body) VALUES ('mine')").await;
+    let select = "SELECT body FROM notes";
+    for _ in 0..4 {
+        assert_eq!(t.query_ok(select).await["rows"], json!([{"body": "mine"}]));
+    }
+    let db = support::workspace_superuser(&t.ws).await;
+    db.batch_execute(&format!(
+        "CREATE TABLE tenant_custom.hidden (body text);
+         INSERT INTO tenant_custom.hidden VALUES ('not for the query');
+         GRANT SELECT ON tenant_custom.hidden TO PUBLIC;
+         ALTER TABLE workspace_tables.{physical} RENAME TO moved_away;
+         CREATE VIEW workspace_tables.{physical} AS SELECT body FROM tenant_custom.hidden;
+         GRANT SELECT ON workspace_tables.{physical} TO PUBLIC;"
+    ))
+    .await
+    .unwrap();
+    for _ in 0..4 {
+        let resp = t.query(select).await;
+        assert_eq!(resp.status, 422, "{}", resp.body);
+        assert_eq!(
+            resp.body["error"]["code"], "table_not_allowed",
+            "{}",
+            resp.body
+        );
+        assert!(!resp.body.to_string().contains("not for"), "{}", resp.body);
+    }
+}
+
+/// `SELECT *` of a statement run before follows a column added outside Plinth.
+#[tokio::test]
+async fn a_repeated_select_star_follows_a_column_added_outside_plinth() {
+    let t = Tables::new("query approval columns").await;
+    let id = t
+        .create_ok(json!({
+            "table_name": "notes",
+            "columns": [{"name": "body", "type": "text"}],
+        }))
+        .await;
+    let physical = t.get(&id).await.body["physical_name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    t.query_ok("INSERT INTO notes (body) VALUES ('a')").await;
+    let select = "SELECT * FROM notes";
+    for _ in 0..4 {
+        assert_eq!(t.query_ok(select).await["columns"], json!(["body"]));
+    }
+    support::workspace_superuser(&t.ws)
+        .await
+        .batch_execute(&format!(
+            "ALTER TABLE workspace_tables.{physical} ADD COLUMN rank bigint DEFAULT 7"
+        ))
+        .await
+        .unwrap();
+    for _ in 0..4 {
+        let body = t.query_ok(select).await;
+        assert_eq!(body["columns"], json!(["body", "rank"]));
+        assert_eq!(body["rows"], json!([{"body": "a", "rank": "7"}]));
+    }
+}
+
 /// The scoped query caches each workspace's table names. A table registered, or
 /// dropped and registered again under its name, by another replica whose message has
 /// not arrived yet (simulated here: the registry changed with its triggers off) is

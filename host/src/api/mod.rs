@@ -73,6 +73,8 @@ pub struct Services {
     pub plugins: Arc<PluginRuntime>,
     /// Each workspace's exposed schema.
     pub schema_caches: SchemaCaches,
+    /// Scoped queries whose plans passed the check.
+    pub approved_queries: crate::query::Approvals,
 }
 
 /// The whole router.

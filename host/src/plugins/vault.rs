@@ -19,6 +19,7 @@ use super::bindings::plinth::vault::sql;
 use super::registry::Exports;
 use super::state::HostState;
 use super::{PluginError, PluginFault, PluginKind, PluginRuntime};
+use crate::tenant::prepare_bounded;
 
 /// Longest engine HTTP exchange.
 const HTTP_TIMEOUT: Duration = Duration::from_secs(30);
@@ -138,27 +139,6 @@ fn no_capability() -> sql::SqlError {
     }
 }
 
-/// Most statements the adapters leave prepared on one connection. They build their
-/// statements from requests, so unlike the Data API's shapes their number has no
-/// bound in the code: past this the connection's cache is emptied (and the
-/// statements closed).
-const MAX_PREPARED: usize = 256;
-
-/// `statement` prepared on `client` for `types`, from the connection's cache after
-/// its first use: a repeated query is bound and run in one exchange, without
-/// PostgreSQL parsing and planning it again (after five runs it may keep a generic
-/// plan, as it does for the Data API's statements and pgbench's `-M prepared`).
-async fn prepared(
-    client: &deadpool_postgres::ClientWrapper,
-    statement: &str,
-    types: &[Type],
-) -> Result<tokio_postgres::Statement, tokio_postgres::Error> {
-    if client.statement_cache.size() >= MAX_PREPARED {
-        client.statement_cache.clear();
-    }
-    client.prepare_typed_cached(statement, types).await
-}
-
 /// The declared types and the values of bound parameters.
 fn split(owned: &[(Box<dyn ToSql + Sync + Send>, Type)]) -> (Vec<Type>, Vec<&(dyn ToSql + Sync)>) {
     owned
@@ -230,7 +210,7 @@ impl sql::Host for HostState {
         let (types, values) = split(&owned);
         let rows = session
             .run(|client| async move {
-                let statement = prepared(client, &statement, &types).await?;
+                let statement = prepare_bounded(client, &statement, &types).await?;
                 client.query(&statement, &values).await
             })
             .await;
@@ -274,7 +254,7 @@ impl sql::Host for HostState {
         let (types, values) = split(&owned);
         let affected = session
             .run(|client| async move {
-                let statement = prepared(client, &statement, &types).await?;
+                let statement = prepare_bounded(client, &statement, &types).await?;
                 client.execute(&statement, &values).await
             })
             .await;

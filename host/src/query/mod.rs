@@ -2,6 +2,7 @@
 //! [`guard`] parses, refuses and rewrites; [`run`] executes in the tenant
 //! transaction and renders `{columns, rows, row_count}`.
 
+pub mod approved;
 pub mod functions;
 pub mod guard;
 pub mod run;
@@ -15,6 +16,7 @@ use crate::control::workspaces::Workspace;
 use crate::error::ApiError;
 use crate::tenant::{Access, Tenancy, TenantContext};
 
+pub use approved::Approvals;
 pub use guard::{Checked, Refusal, StatementKind, MAX_SQL_CHARS, TABLE_NOT_ALLOWED};
 pub use run::MAX_ROWS;
 
@@ -36,16 +38,24 @@ impl From<Refusal> for ApiError {
 /// dropped a moment ago on another replica is seen as it now is.
 pub async fn execute(
     tenancy: &Tenancy,
+    approvals: &Approvals,
     workspace: &Workspace,
     principal: &Principal,
     sql: &str,
     timeout_ms: u64,
 ) -> Result<String, ApiError> {
     let names = tenancy.table_names.get(workspace.id).await?;
-    match attempt(tenancy, workspace, principal, sql, timeout_ms, &names).await {
+    match attempt(
+        tenancy, approvals, workspace, principal, sql, timeout_ms, &names,
+    )
+    .await
+    {
         Err(error) if error.code == TABLE_NOT_ALLOWED => {
             let names = tenancy.table_names.fresh(workspace.id).await?;
-            attempt(tenancy, workspace, principal, sql, timeout_ms, &names).await
+            attempt(
+                tenancy, approvals, workspace, principal, sql, timeout_ms, &names,
+            )
+            .await
         }
         answered => answered,
     }
@@ -54,6 +64,7 @@ pub async fn execute(
 /// One check and run of `sql` against the table names `tables`.
 async fn attempt(
     tenancy: &Tenancy,
+    approvals: &Approvals,
     workspace: &Workspace,
     principal: &Principal,
     sql: &str,
@@ -69,9 +80,13 @@ async fn attempt(
         StatementKind::Select => Access::ReadOnly,
         _ => Access::ReadWrite,
     };
+    let approvals = approvals.clone();
+    let workspace_id = workspace.id;
     let result = tenancy
         .run(ctx, access, move |tx| {
-            Box::pin(async move { run::run(tx, &checked, timeout_ms).await })
+            Box::pin(
+                async move { run::run(tx, &checked, timeout_ms, &approvals, workspace_id).await },
+            )
         })
         .await
         .map_err(runtime_error)?;

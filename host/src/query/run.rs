@@ -1,7 +1,9 @@
 //! Running a checked scoped query: in one transaction on the workspace's API pool,
 //! with the tenant context set (so row-level security applies), an empty
-//! `search_path`, a statement timeout and a row cap. Before running, the plan is
-//! inspected: every relation it scans must be one of the workspace's tables.
+//! `search_path`, a statement timeout and a row cap. Before a statement first runs,
+//! its plan is inspected: every relation it scans must be one of the workspace's
+//! tables. It is inspected again only when the workspace's schema has changed since
+//! (see [`super::approved`]).
 //!
 //! Rows are built as JSON by PostgreSQL, one array per row, then paired with the
 //! column names: `bigint` and `numeric` become strings (their digits survive
@@ -9,18 +11,22 @@
 //! timestamps ISO 8601 strings, `json`/`jsonb` nested JSON.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use deadpool_postgres::ClientWrapper;
 use postgres_types::Type;
 use serde_json::value::RawValue;
 use serde_json::Value;
 use tokio_postgres::error::SqlState;
+use tokio_postgres::{Row, Statement};
+use uuid::Uuid;
 
+use super::approved::{Approval, Approvals};
 use super::guard::{Checked, StatementKind, TABLE_NOT_ALLOWED};
 use crate::error::ApiError;
 use crate::sql::quote_ident;
 use crate::tenant::names::TABLES_SCHEMA;
-use crate::tenant::Tx;
+use crate::tenant::{prepare_bounded, Tx};
 
 /// Most rows a scoped query returns; more sets `truncated`.
 pub const MAX_ROWS: usize = 10_000;
@@ -31,44 +37,154 @@ pub struct QueryResult {
     pub body: String,
 }
 
-/// Runs `checked` in `tx`, the transaction that carries the tenant context. The
-/// settings, the plan inspection and the statement's description go out in one
-/// write; then the statement runs, its rows built as JSON, with the `COMMIT`.
-pub async fn run(tx: &Tx<'_>, checked: &Checked, timeout_ms: u64) -> Result<QueryResult, ApiError> {
+/// Reads the workspace's schema version in the query's transaction.
+const SCHEMA_VERSION: &str = "SELECT version FROM dl_meta.schema_state";
+
+/// Runs `checked` in `tx`, the transaction that carries the tenant context.
+///
+/// A statement `approvals` knows at the workspace's current schema version runs at
+/// once, prepared on the connection: the settings and the version read go out in
+/// one write, then the statement with the `COMMIT`. Any other is checked first (the
+/// settings, the version, the plan inspection and the statement's description go
+/// out in one write) and runs unnamed, so that a statement seen once is not left
+/// prepared; its approval is recorded for the next time.
+pub async fn run(
+    tx: &Tx<'_>,
+    checked: &Checked,
+    timeout_ms: u64,
+    approvals: &Approvals,
+    workspace: Uuid,
+) -> Result<QueryResult, ApiError> {
     let client = tx.client();
     let settings =
         format!("SET LOCAL statement_timeout = {timeout_ms}; SET LOCAL search_path = ''");
-    let (set, inspected, statement) = futures::join!(
-        client.batch_execute(&settings),
+    let (approval, first) = match approvals.get(workspace, &checked.sql) {
+        Some(known) => {
+            let (set, version) =
+                futures::join!(client.batch_execute(&settings), schema_version(client));
+            set.map_err(ApiError::from_db)?;
+            if version? == known.version {
+                return run_approved(tx, checked, &known).await;
+            }
+            approve(client, checked).await?
+        }
+        None => {
+            let (set, approved) =
+                futures::join!(client.batch_execute(&settings), approve(client, checked));
+            set.map_err(ApiError::from_db)?;
+            approved?
+        }
+    };
+    let approval = Arc::new(approval);
+    approvals.insert(workspace, &checked.sql, Arc::clone(&approval));
+    let ran = if approval.columns.is_empty() {
+        Ran::Affected(tx.finish(client.execute(&first, &[])).await?)
+    } else {
+        // The unnamed statement: parsed, bound and run in one exchange.
+        Ran::Rows(tx.finish(client.query_typed(&approval.runs, &[])).await?)
+    };
+    render(&approval, checked.kind, ran)
+}
+
+/// Runs an approved statement, prepared on the connection after its first run there.
+async fn run_approved(
+    tx: &Tx<'_>,
+    checked: &Checked,
+    approval: &Approval,
+) -> Result<QueryResult, ApiError> {
+    let client = tx.client();
+    let statement = prepare_bounded(client, &approval.runs, &[])
+        .await
+        .map_err(|error| planning_error(error, checked))?;
+    let ran = if approval.columns.is_empty() {
+        Ran::Affected(tx.finish(client.execute(&statement, &[])).await?)
+    } else {
+        Ran::Rows(tx.finish(client.query(&statement, &[])).await?)
+    };
+    render(approval, checked.kind, ran)
+}
+
+/// The schema version, from a statement prepared once per connection.
+async fn schema_version(client: &ClientWrapper) -> Result<i64, ApiError> {
+    let statement = client
+        .prepare_cached(SCHEMA_VERSION)
+        .await
+        .map_err(ApiError::from_db)?;
+    read_version(client, &statement).await
+}
+
+async fn read_version(client: &ClientWrapper, statement: &Statement) -> Result<i64, ApiError> {
+    let row = client
+        .query_one(statement, &[])
+        .await
+        .map_err(ApiError::from_db)?;
+    row.try_get(0).map_err(ApiError::from_db)
+}
+
+/// Checks `checked`'s plan and describes its result; returns the approval and the
+/// statement as prepared. The version is read before the plan is inspected, in the
+/// same write: DDL committed between the two can only make the approval older than
+/// the catalog it checked (and so checked again next time), never newer.
+async fn approve(
+    client: &ClientWrapper,
+    checked: &Checked,
+) -> Result<(Approval, Statement), ApiError> {
+    let version = client
+        .prepare_cached(SCHEMA_VERSION)
+        .await
+        .map_err(ApiError::from_db)?;
+    let (version, inspected, statement) = futures::join!(
+        read_version(client, &version),
         inspect_plan(client, checked),
         client.prepare(&checked.sql),
     );
-    set.map_err(ApiError::from_db)?;
     inspected?;
     let statement = statement.map_err(|error| planning_error(error, checked))?;
+    let version = version?;
     let columns: Vec<(String, Type)> = statement
         .columns()
         .iter()
         .map(|c| (c.name().to_owned(), c.type_().clone()))
         .collect();
-    if columns.is_empty() {
-        let affected = tx.finish(client.execute(&statement, &[])).await?;
-        let row_count = match checked.kind {
-            StatementKind::Select => 0,
-            _ => affected,
-        };
-        return Ok(QueryResult {
-            body: format!("{{\"columns\":[],\"rows\":[],\"row_count\":{row_count}}}"),
-        });
-    }
-    // The unnamed statement: parsed, bound and run in one exchange.
-    let rows = tx
-        .finish(client.query_typed(&wrap(&checked.sql, &columns), &[]))
-        .await?;
+    let runs = if columns.is_empty() {
+        checked.sql.clone()
+    } else {
+        wrap(&checked.sql, &columns)
+    };
+    let approval = Approval {
+        version,
+        columns,
+        runs,
+    };
+    Ok((approval, statement))
+}
+
+/// What running a statement gave.
+enum Ran {
+    /// The rows, each one JSON array, of a statement with result columns.
+    Rows(Vec<Row>),
+    /// The rows affected by one without.
+    Affected(u64),
+}
+
+/// The response body: `{columns, rows, row_count}`, and `truncated` past the cap.
+fn render(approval: &Approval, kind: StatementKind, ran: Ran) -> Result<QueryResult, ApiError> {
+    let rows = match ran {
+        Ran::Affected(affected) => {
+            let row_count = match kind {
+                StatementKind::Select => 0,
+                _ => affected,
+            };
+            return Ok(QueryResult {
+                body: format!("{{\"columns\":[],\"rows\":[],\"row_count\":{row_count}}}"),
+            });
+        }
+        Ran::Rows(rows) => rows,
+    };
     let truncated = rows.len() > MAX_ROWS;
     let mut body = String::with_capacity(64 + rows.len() * 64);
     body.push_str("{\"columns\":");
-    let names: Vec<&str> = columns.iter().map(|(n, _)| n.as_str()).collect();
+    let names: Vec<&str> = approval.columns.iter().map(|(n, _)| n.as_str()).collect();
     body.push_str(&serde_json::to_string(&names).map_err(|_| ApiError::internal())?);
     body.push_str(",\"rows\":[");
     let keys: Vec<String> = names
@@ -77,7 +193,7 @@ pub async fn run(tx: &Tx<'_>, checked: &Checked, timeout_ms: u64) -> Result<Quer
         .collect();
     let mut count = 0usize;
     for (i, row) in rows.iter().take(MAX_ROWS).enumerate() {
-        let text: &str = row.get(0);
+        let text: &str = row.try_get(0).map_err(ApiError::from_db)?;
         let values: Vec<&RawValue> = serde_json::from_str(text).map_err(|error| {
             tracing::error!(%error, "the database built a row that is not a JSON array");
             ApiError::internal()
@@ -102,7 +218,6 @@ pub async fn run(tx: &Tx<'_>, checked: &Checked, timeout_ms: u64) -> Result<Quer
     body.push('}');
     Ok(QueryResult { body })
 }
-
 /// Wraps the statement so that each row comes back as one JSON array, and at most
 /// one row more than [`MAX_ROWS`] (which tells that there were more).
 fn wrap(sql: &str, columns: &[(String, Type)]) -> String {

@@ -7,6 +7,7 @@ mod driver;
 mod lane;
 pub mod names;
 mod pools;
+mod prepared;
 pub mod provision;
 mod table_names;
 mod transaction;
@@ -20,6 +21,7 @@ pub use collections::Collections;
 pub use directory::Directory;
 pub use lane::Shared;
 pub use pools::{PoolKind, PoolTarget, TenantPool, TenantPools};
+pub use prepared::{prepare_bounded, MAX_PREPARED};
 pub use table_names::TableNames;
 pub use transaction::{
     roll_back_and_pool, set_context_with_version, Access, Session, TenantContext, Tx,
