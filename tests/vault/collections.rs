@@ -305,6 +305,76 @@ async fn vault_actions_are_audited_with_their_outcome_and_without_contents() {
     assert_eq!(reader.get(&audit).await.status, 403);
 }
 
+/// Records of concurrent requests are committed together, each caller told when its
+/// own is; a record the database refuses (a workspace that no longer exists) fails
+/// alone and loses none of the records that went out with it.
+#[tokio::test]
+async fn concurrent_audit_records_are_committed_together_and_fail_alone() {
+    let ws = Workspace::provisioned(support::shared(), "vault audit batches").await;
+    let workspace = uuid::Uuid::parse_str(&ws.id).unwrap();
+    let cluster = plinth::cluster::Cluster::from_url(&support::shared_cluster().url()).unwrap();
+    let control = plinth::control::ControlDb::connect(&cluster).unwrap();
+    let append = |workspace: uuid::Uuid, n: usize, action: &'static str| {
+        let control = control.clone();
+        tokio::spawn(async move {
+            let document = n.to_string();
+            control
+                .audit(plinth::control::vault::AuditEntry {
+                    workspace_id: workspace,
+                    actor: "test",
+                    action,
+                    collection: "batched",
+                    document_id: Some(&document),
+                    status: if n.is_multiple_of(2) { 200 } else { 404 },
+                })
+                .await
+        })
+    };
+    let calls: Vec<_> = (0..200).map(|n| append(workspace, n, "first")).collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    let client = control.client().await.unwrap();
+    let row = client
+        .query_one(
+            "SELECT count(*), count(DISTINCT xmin::text), count(*) FILTER (WHERE outcome = 'failure'),
+                    count(DISTINCT document_id)
+             FROM vault_audit WHERE workspace_id = $1 AND action = 'first'",
+            &[&workspace],
+        )
+        .await
+        .unwrap();
+    let (records, transactions): (i64, i64) = (row.get(0), row.get(1));
+    assert_eq!(records, 200);
+    assert_eq!(row.get::<_, i64>(2), 100, "odd ones answered 404");
+    assert_eq!(row.get::<_, i64>(3), 200);
+    assert!(transactions < 200, "{transactions} commits for 200 records");
+
+    let gone = uuid::Uuid::new_v4();
+    let calls: Vec<_> = (0..200)
+        .map(|n| {
+            (
+                n,
+                append(if n % 10 == 3 { gone } else { workspace }, n, "mixed"),
+            )
+        })
+        .collect();
+    for (n, call) in calls {
+        let outcome = call.await.unwrap();
+        assert_eq!(outcome.is_err(), n % 10 == 3, "record {n}: {outcome:?}");
+    }
+    let kept: i64 = client
+        .query_one(
+            "SELECT count(*) FROM vault_audit WHERE workspace_id = $1 AND action = 'mixed'",
+            &[&workspace],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, 180);
+    control.close();
+}
+
 fn chrono_now() -> String {
     (chrono::Utc::now() - chrono::Duration::seconds(5))
         .format("%Y-%m-%dT%H:%M:%SZ")

@@ -2,6 +2,7 @@
 //! record that replicas share. The host keeps no state another replica would need.
 
 pub mod api_keys;
+mod audit_log;
 pub mod cached;
 pub mod expiry;
 pub mod idempotency;
@@ -80,6 +81,7 @@ impl ControlError {
 pub struct ControlDb {
     pool: Pool,
     records: Pool,
+    audit_log: audit_log::AuditLog,
 }
 
 impl ControlDb {
@@ -89,7 +91,12 @@ impl ControlDb {
         let mut records = cluster.admin_config(CONTROL_DB);
         records.options("-c synchronous_commit=off");
         let records = Self::pool(records, RECORDS_POOL_SIZE)?;
-        Ok(Self { pool, records })
+        let audit_log = audit_log::AuditLog::new(pool.clone());
+        Ok(Self {
+            pool,
+            records,
+            audit_log,
+        })
     }
 
     fn pool(

@@ -172,36 +172,10 @@ impl ControlDb {
             == 1)
     }
 
-    /// Appends to the audit trail.
+    /// Appends to the audit trail; returns once the record is committed (records of
+    /// concurrent requests are committed together, see `audit_log`).
     pub async fn audit(&self, entry: AuditEntry<'_>) -> Result<(), ControlError> {
-        let client = self.client().await?;
-        let statement = client
-            .prepare_cached(
-                "INSERT INTO vault_audit (workspace_id, actor, action, collection, document_id, outcome, status)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .await?;
-        let outcome = if entry.status < 400 {
-            "success"
-        } else {
-            "failure"
-        };
-        let status = i32::from(entry.status);
-        client
-            .execute(
-                &statement,
-                &[
-                    &entry.workspace_id,
-                    &entry.actor,
-                    &entry.action,
-                    &entry.collection,
-                    &entry.document_id,
-                    &outcome,
-                    &status,
-                ],
-            )
-            .await?;
-        Ok(())
+        self.audit_log.append(entry).await
     }
 
     /// A page of a workspace's audit records, newest first, and how many match.
