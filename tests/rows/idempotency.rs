@@ -58,6 +58,32 @@ async fn a_retry_gets_the_first_response_without_writing_again() {
     assert_eq!(replay.body, bad.body);
 }
 
+/// Answers of concurrent writes are stored together; each key keeps its own.
+#[tokio::test]
+async fn concurrent_writes_each_replay_their_own_answer() {
+    let f = Fixture::new("idem concurrent answers").await;
+    let keys: Vec<String> = (0..40).map(|_| key()).collect();
+    let send = |n: usize| {
+        let writer = f.writer(&keys[n]);
+        let path = f.path("events", "");
+        async move {
+            writer
+                .post(&path, json!({ "kind": format!("burst {n}") }))
+                .await
+        }
+    };
+    let firsts = futures::future::join_all((0..keys.len()).map(send)).await;
+    let replays = futures::future::join_all((0..keys.len()).map(send)).await;
+    for (n, (first, replay)) in firsts.iter().zip(&replays).enumerate() {
+        assert_eq!(first.status, 201, "{}", first.body);
+        assert_eq!(first.body["data"][0]["kind"], format!("burst {n}"));
+        assert_eq!(replay.status, 201, "{}", replay.body);
+        assert_eq!(replay.body, first.body, "key {n}");
+        assert_eq!(replay.headers["idempotency-replayed"], "true");
+    }
+    assert_eq!(count(&f).await, 40);
+}
+
 #[tokio::test]
 async fn the_same_key_with_another_request_is_422() {
     let f = Fixture::new("idem mismatch").await;

@@ -1,40 +1,26 @@
-//! The writer of the vault audit trail. Records of concurrent requests are appended
-//! in one statement and one commit (a group commit), and every request still waits
-//! until its record is committed before it answers, so the trail is as durable as
-//! before at a fraction of the control database's work per record (a tenth of a
-//! row's cost in batches of ten, measured with pgbench).
-//!
-//! One append runs at a time. A request that finds none running appends its own
-//! record at once, on its own task, so a lone request waits no longer than before;
-//! records that arrive meanwhile queue, and are appended together as soon as it is
-//! done, by a task that keeps going while records keep arriving. (Hand-written
-//! because it is a queue and one statement; no crate does group commit over
-//! tokio-postgres.)
-
-use std::sync::{Arc, Mutex, MutexGuard};
+//! The vault audit trail's writes, committed in groups (see [`super::group_commit`]):
+//! each request waits for its own record, and a batch the database refuses (a record
+//! of a workspace deleted meanwhile) is written again record by record, so that one
+//! refusal loses no other record.
 
 use deadpool_postgres::Pool;
-use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use super::group_commit::{each, GroupCommit, Writer};
 use super::vault::AuditEntry;
 use super::ControlError;
 
-/// Most records in one append.
-const MAX_BATCH: usize = 512;
+/// Appends one record. A lone record goes out this way: PostgreSQL keeps one generic
+/// plan for it, where it plans [`APPEND`] anew for every run.
+const APPEND_ONE: &str = "INSERT INTO vault_audit (workspace_id, actor, action, collection, document_id, outcome, status)
+     VALUES ($1, $2, $3, $4, $5, $6, $7)";
 
-/// Appends records of concurrent requests in one statement (see [`AuditEntry`]).
+/// Appends records in one statement, in their order.
 const APPEND: &str = "INSERT INTO vault_audit (workspace_id, actor, action, collection, document_id, outcome, status)
      SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::int4[])";
 
-/// One record and the request waiting for it.
-struct Pending {
-    record: Record,
-    committed: oneshot::Sender<Result<(), ControlError>>,
-}
-
 /// An owned [`AuditEntry`].
-struct Record {
+pub struct Record {
     workspace_id: Uuid,
     actor: String,
     action: String,
@@ -56,125 +42,59 @@ impl From<AuditEntry<'_>> for Record {
     }
 }
 
-/// Records waiting for the append that runs.
-#[derive(Default)]
-struct Queue {
-    waiting: Vec<Pending>,
-    appending: bool,
-}
-
 /// The audit trail's writer.
-#[derive(Clone)]
-pub struct AuditLog {
+pub type AuditLog = GroupCommit<Appender>;
+
+/// Appends audit records through a control-database pool.
+pub struct Appender {
     pool: Pool,
-    queue: Arc<Mutex<Queue>>,
 }
 
-impl AuditLog {
-    /// A writer appending through `pool`.
+impl Appender {
+    /// Appends through `pool`.
     pub fn new(pool: Pool) -> Self {
-        Self {
-            pool,
-            queue: Arc::new(Mutex::new(Queue::default())),
-        }
+        Self { pool }
     }
+}
 
-    /// Appends `entry`; returns once it is committed (or its append failed).
-    pub async fn append(&self, entry: AuditEntry<'_>) -> Result<(), ControlError> {
-        let record = Record::from(entry);
-        let waiting = {
-            let mut queue = self.lock();
-            if queue.appending {
-                let (committed, outcome) = oneshot::channel();
-                queue.waiting.push(Pending { record, committed });
-                Err(outcome)
-            } else {
-                queue.appending = true;
-                Ok(record)
-            }
-        };
-        match waiting {
-            Ok(record) => {
-                // Hands what queued meanwhile on even if this request is cancelled.
-                let _next = HandOver(self);
-                let mut outcomes = append_or_each(&self.pool, &[&record]).await;
-                outcomes.pop().unwrap_or(Ok(()))
-            }
-            Err(outcome) => outcome.await.unwrap_or_else(|_| Err(stopped())),
-        }
-    }
+impl Writer for Appender {
+    type Record = Record;
 
-    fn lock(&self) -> MutexGuard<'_, Queue> {
-        self.queue
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-    }
-
-    /// The next batch, or `None` (and no append running) when nothing waits.
-    fn next_batch(&self) -> Option<Vec<Pending>> {
-        let mut queue = self.lock();
-        if queue.waiting.is_empty() {
-            queue.appending = false;
-            return None;
-        }
-        let take = queue.waiting.len().min(MAX_BATCH);
-        Some(queue.waiting.drain(..take).collect())
-    }
-
-    /// Appends the waiting records in batches until none wait.
-    async fn drain(self, mut batch: Vec<Pending>) {
-        loop {
-            let records: Vec<&Record> = batch.iter().map(|p| &p.record).collect();
-            let outcomes = append_or_each(&self.pool, &records).await;
-            for (pending, outcome) in batch.into_iter().zip(outcomes) {
-                let _ = pending.committed.send(outcome);
+    async fn write(&self, records: &[&Record]) -> Vec<Result<(), ControlError>> {
+        match append(&self.pool, records).await {
+            Err(error) if records.len() > 1 && !error.is_unavailable() => {
+                let mut outcomes = Vec::with_capacity(records.len());
+                for record in records.chunks(1) {
+                    outcomes.push(append(&self.pool, record).await);
+                }
+                outcomes
             }
-            match self.next_batch() {
-                Some(next) => batch = next,
-                None => return,
-            }
+            outcome => each(outcome, records.len()),
         }
     }
 }
 
-/// Ends a request's own append: the records that queued meanwhile go to a task.
-struct HandOver<'a>(&'a AuditLog);
-
-impl Drop for HandOver<'_> {
-    fn drop(&mut self) {
-        if let Some(batch) = self.0.next_batch() {
-            tokio::spawn(self.0.clone().drain(batch));
-        }
-    }
-}
-
-fn stopped() -> ControlError {
-    ControlError::Shared {
-        message: "the audit writer has stopped".to_owned(),
-        unavailable: true,
-    }
-}
-
-/// Appends `records`, and answers for each. Should the database refuse the batch (a
-/// record of a workspace deleted meanwhile), each record is appended on its own, so
-/// that one refusal loses no other record.
-async fn append_or_each(pool: &Pool, records: &[&Record]) -> Vec<Result<(), ControlError>> {
-    match append(pool, records).await {
-        Ok(()) => records.iter().map(|_| Ok(())).collect(),
-        Err(error) if records.len() > 1 && !error.is_unavailable() => {
-            let mut outcomes = Vec::with_capacity(records.len());
-            for record in records.chunks(1) {
-                outcomes.push(append(pool, record).await);
-            }
-            outcomes
-        }
-        Err(error) => records.iter().map(|_| Err(error.shared())).collect(),
-    }
-}
-
-/// One statement appending `batch`, in its order.
+/// One statement appending `records`.
 async fn append(pool: &Pool, records: &[&Record]) -> Result<(), ControlError> {
     let client = pool.get().await?;
+    if let [record] = records {
+        let statement = client.prepare_cached(APPEND_ONE).await?;
+        client
+            .execute(
+                &statement,
+                &[
+                    &record.workspace_id,
+                    &record.actor,
+                    &record.action,
+                    &record.collection,
+                    &record.document_id,
+                    &outcome(record),
+                    &i32::from(record.status),
+                ],
+            )
+            .await?;
+        return Ok(());
+    }
     let statement = client.prepare_cached(APPEND).await?;
     let records = records.iter();
     let workspaces: Vec<Uuid> = records.clone().map(|r| r.workspace_id).collect();
@@ -182,10 +102,7 @@ async fn append(pool: &Pool, records: &[&Record]) -> Result<(), ControlError> {
     let actions: Vec<&str> = records.clone().map(|r| r.action.as_str()).collect();
     let collections: Vec<&str> = records.clone().map(|r| r.collection.as_str()).collect();
     let documents: Vec<Option<&str>> = records.clone().map(|r| r.document_id.as_deref()).collect();
-    let outcomes: Vec<&str> = records
-        .clone()
-        .map(|r| if r.status < 400 { "success" } else { "failure" })
-        .collect();
+    let outcomes: Vec<&str> = records.clone().map(|r| outcome(r)).collect();
     let statuses: Vec<i32> = records.map(|r| i32::from(r.status)).collect();
     client
         .execute(
@@ -202,4 +119,13 @@ async fn append(pool: &Pool, records: &[&Record]) -> Result<(), ControlError> {
         )
         .await?;
     Ok(())
+}
+
+/// The record's `outcome` column.
+fn outcome(record: &Record) -> &'static str {
+    if record.status < 400 {
+        "success"
+    } else {
+        "failure"
+    }
 }

@@ -5,6 +5,7 @@ pub mod api_keys;
 mod audit_log;
 pub mod cached;
 pub mod expiry;
+mod group_commit;
 pub mod idempotency;
 mod migrations;
 pub mod notify;
@@ -91,7 +92,7 @@ impl ControlDb {
         let mut records = cluster.admin_config(CONTROL_DB);
         records.options("-c synchronous_commit=off");
         let records = Self::pool(records, RECORDS_POOL_SIZE)?;
-        let audit_log = audit_log::AuditLog::new(pool.clone());
+        let audit_log = audit_log::AuditLog::new(audit_log::Appender::new(pool.clone()));
         Ok(Self {
             pool,
             records,

@@ -173,9 +173,9 @@ impl ControlDb {
     }
 
     /// Appends to the audit trail; returns once the record is committed (records of
-    /// concurrent requests are committed together, see `audit_log`).
+    /// concurrent requests are committed together, see `group_commit`).
     pub async fn audit(&self, entry: AuditEntry<'_>) -> Result<(), ControlError> {
-        self.audit_log.append(entry).await
+        self.audit_log.write(entry.into()).await
     }
 
     /// A page of a workspace's audit records, newest first, and how many match.
