@@ -32,6 +32,20 @@ async fn shop(t: &Tables) {
         .await;
 }
 
+/// Creates `notes (body text)`; returns its physical name.
+async fn notes(t: &Tables) -> String {
+    let id = t
+        .create_ok(json!({
+            "table_name": "notes",
+            "columns": [{"name": "body", "type": "text"}],
+        }))
+        .await;
+    t.get(&id).await.body["physical_name"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 #[tokio::test]
 async fn select_insert_update_delete_and_with_select() {
     let t = Tables::new("query basics").await;
@@ -272,16 +286,7 @@ async fn a_slow_statement_is_stopped_by_the_statement_timeout() {
 #[tokio::test]
 async fn the_statement_runs_with_the_tenant_context_of_its_transaction() {
     let t = Tables::new("query context").await;
-    let id = t
-        .create_ok(json!({
-            "table_name": "notes",
-            "columns": [{"name": "body", "type": "text"}],
-        }))
-        .await;
-    let physical = t.get(&id).await.body["physical_name"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let physical = notes(&t).await;
     t.query_ok("INSERT INTO notes (body) VALUES ('a'), ('b')")
         .await;
     // Rows are visible only to a transaction whose context names this workspace.
@@ -315,16 +320,7 @@ async fn the_statement_runs_with_the_tenant_context_of_its_transaction() {
 #[tokio::test]
 async fn a_repeated_statement_is_checked_again_after_ddl() {
     let t = Tables::new("query approval ddl").await;
-    let id = t
-        .create_ok(json!({
-            "table_name": "notes",
-            "columns": [{"name": "body", "type": "text"}],
-        }))
-        .await;
-    let physical = t.get(&id).await.body["physical_name"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let physical = notes(&t).await;
     t.query_ok("INSERT INTO notes (body) VALUES ('mine')").await;
     let select = "SELECT body FROM notes";
     for _ in 0..4 {
@@ -357,16 +353,7 @@ async fn a_repeated_statement_is_checked_again_after_ddl() {
 #[tokio::test]
 async fn a_repeated_select_star_follows_a_column_added_outside_plinth() {
     let t = Tables::new("query approval columns").await;
-    let id = t
-        .create_ok(json!({
-            "table_name": "notes",
-            "columns": [{"name": "body", "type": "text"}],
-        }))
-        .await;
-    let physical = t.get(&id).await.body["physical_name"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let physical = notes(&t).await;
     t.query_ok("INSERT INTO notes (body) VALUES ('a')").await;
     let select = "SELECT * FROM notes";
     for _ in 0..4 {

@@ -7,14 +7,14 @@ pub mod functions;
 pub mod guard;
 pub mod run;
 
-use std::collections::HashMap;
+use std::sync::Arc;
 
 use axum::http::StatusCode;
 
 use crate::auth::Principal;
 use crate::control::workspaces::Workspace;
 use crate::error::ApiError;
-use crate::tenant::{Access, Tenancy, TenantContext};
+use crate::tenant::{Access, Names, Tenancy, TenantContext};
 
 pub use approved::Approvals;
 pub use guard::{Checked, Refusal, StatementKind, MAX_SQL_CHARS, TABLE_NOT_ALLOWED};
@@ -44,18 +44,16 @@ pub async fn execute(
     sql: &str,
     timeout_ms: u64,
 ) -> Result<String, ApiError> {
+    let attempt_with = |names: Arc<Names>| async move {
+        attempt(
+            tenancy, approvals, workspace, principal, sql, timeout_ms, &names,
+        )
+        .await
+    };
     let names = tenancy.table_names.get(workspace.id).await?;
-    match attempt(
-        tenancy, approvals, workspace, principal, sql, timeout_ms, &names,
-    )
-    .await
-    {
+    match attempt_with(names).await {
         Err(error) if error.code == TABLE_NOT_ALLOWED => {
-            let names = tenancy.table_names.fresh(workspace.id).await?;
-            attempt(
-                tenancy, approvals, workspace, principal, sql, timeout_ms, &names,
-            )
-            .await
+            attempt_with(tenancy.table_names.fresh(workspace.id).await?).await
         }
         answered => answered,
     }
@@ -69,7 +67,7 @@ async fn attempt(
     principal: &Principal,
     sql: &str,
     timeout_ms: u64,
-    tables: &HashMap<String, String>,
+    tables: &Names,
 ) -> Result<String, ApiError> {
     let checked = guard::check(sql, tables)?;
     let ctx = TenantContext {

@@ -22,7 +22,7 @@ pub use directory::Directory;
 pub use lane::Shared;
 pub use pools::{PoolKind, PoolTarget, TenantPool, TenantPools};
 pub use prepared::{prepare_bounded, MAX_PREPARED};
-pub use table_names::TableNames;
+pub use table_names::{Names, TableNames};
 pub use transaction::{
     roll_back_and_pool, set_context_with_version, Access, Session, TenantContext, Tx,
 };
