@@ -42,7 +42,7 @@ struct Args {
     /// Concurrencies.
     #[arg(long, value_delimiter = ',', default_value = "1,32")]
     concurrency: Vec<u32>,
-    /// Only these scenarios (R1,R1e,R2,R3,W1,W2,V1,V2,Q,F,L,P).
+    /// Only these scenarios (R1,R1w,R1e,R2,R3,W1,W2,V1,V2,Q,F,L,P).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
     /// Leave out the PostGraphile peer (which needs npm to install it once).
@@ -80,6 +80,9 @@ struct Scenario {
     ceiling: Ceiling,
     /// The same read as a GraphQL request to PostGraphile.
     peer: Option<&'static str>,
+    /// Writes run beside every measurement of the scenario (Plinth, the ceiling and
+    /// the peer alike): a pgbench script and its rate a second.
+    beside: Option<(&'static str, u32)>,
 }
 
 enum Ceiling {
@@ -101,6 +104,11 @@ enum Ceiling {
 const W1_SQL: &str = r#"WITH pgrst_rows AS (INSERT INTO "tenant_custom"."events" ("kind", "payload") VALUES ('click', '{"x": 1}') RETURNING *) SELECT coalesce((SELECT json_agg(pgrst_rows)::text FROM pgrst_rows), '[]'), (SELECT count(*) FROM pgrst_rows);
 "#;
 
+/// R1w's writes: one product's price set to itself, which changes no row R1 reads
+/// but is a committed write to the table, after which no remembered count of it
+/// holds.
+const PRODUCT_UPDATES: &str = "\\set id random(1, 1000000)\nUPDATE tenant_custom.products SET price = price WHERE id = :id;\n";
+
 fn scenarios(ws: &str, vault_table: &str, sales_table: &str) -> Vec<Scenario> {
     let rows = format!("/v1/postgres/{ws}/rows");
     let vault = format!("/v1/workspaces/{ws}/vault/collections/items");
@@ -119,6 +127,20 @@ fn scenarios(ws: &str, vault_table: &str, sales_table: &str) -> Vec<Scenario> {
             rows_per_request: 1.0,
             ceiling: Ceiling::Plinth,
             peer: Some(postgraphile::R1),
+            beside: None,
+        },
+        Scenario {
+            name: "R1w",
+            what: "R1 while one product is updated every 5 ms",
+            method: "GET",
+            path: format!("{rows}/products?select=id,name,price&category=eq.{{cat}}&price=gte.50&order=price.desc&limit=20"),
+            body: None,
+            idempotent: false,
+            prefer: None,
+            rows_per_request: 1.0,
+            ceiling: Ceiling::Plinth,
+            peer: Some(postgraphile::R1),
+            beside: Some((PRODUCT_UPDATES, 200)),
         },
         Scenario {
             name: "R1e",
@@ -131,6 +153,7 @@ fn scenarios(ws: &str, vault_table: &str, sales_table: &str) -> Vec<Scenario> {
             rows_per_request: 1.0,
             ceiling: Ceiling::Plinth,
             peer: Some(postgraphile::R1_PAGE),
+            beside: None,
         },
         Scenario {
             name: "R2",
@@ -143,6 +166,7 @@ fn scenarios(ws: &str, vault_table: &str, sales_table: &str) -> Vec<Scenario> {
             rows_per_request: 1.0,
             ceiling: Ceiling::Plinth,
             peer: Some(postgraphile::R2),
+            beside: None,
         },
         Scenario {
             name: "R3",
@@ -155,6 +179,7 @@ fn scenarios(ws: &str, vault_table: &str, sales_table: &str) -> Vec<Scenario> {
             rows_per_request: 1.0,
             ceiling: Ceiling::Plinth,
             peer: Some(postgraphile::R3),
+            beside: None,
         },
         Scenario {
             name: "W1",
@@ -167,6 +192,7 @@ fn scenarios(ws: &str, vault_table: &str, sales_table: &str) -> Vec<Scenario> {
             rows_per_request: 1.0,
             ceiling: Ceiling::Pgbench(W1_SQL.into()),
             peer: None,
+            beside: None,
         },
         Scenario {
             name: "W2",
@@ -180,6 +206,7 @@ fn scenarios(ws: &str, vault_table: &str, sales_table: &str) -> Vec<Scenario> {
             rows_per_request: 1000.0,
             ceiling: Ceiling::Copy,
             peer: None,
+            beside: None,
         },
         Scenario {
             name: "V1",
@@ -192,6 +219,7 @@ fn scenarios(ws: &str, vault_table: &str, sales_table: &str) -> Vec<Scenario> {
             rows_per_request: 1.0,
             ceiling: Ceiling::Superuser(vault::query_sql(vault_table)),
             peer: None,
+            beside: None,
         },
         Scenario {
             name: "V2",
@@ -204,6 +232,7 @@ fn scenarios(ws: &str, vault_table: &str, sales_table: &str) -> Vec<Scenario> {
             rows_per_request: 1.0,
             ceiling: Ceiling::Superuser(vault::insert_sql(vault_table)),
             peer: None,
+            beside: None,
         },
         Scenario {
             name: "Q",
@@ -216,6 +245,7 @@ fn scenarios(ws: &str, vault_table: &str, sales_table: &str) -> Vec<Scenario> {
             rows_per_request: 1.0,
             ceiling: Ceiling::Superuser(tables::ceiling_sql(sales_table)),
             peer: None,
+            beside: None,
         },
     ]
 }
@@ -390,6 +420,10 @@ async fn main() -> anyhow::Result<()> {
                         Ceiling::Plinth => anyhow::bail!("the ceiling was not built"),
                     }
                 }
+            };
+            let _beside = match scenario.beside {
+                Some((sql, rate)) => Some(pgbench::Beside::start(&uri, sql, rate, dir.path())?),
+                None => None,
             };
             if args.warmup > 0 {
                 wrk::run(&server.base, &script, c, args.warmup, dir.path())?;

@@ -77,3 +77,34 @@ fn pgbench_binary() -> String {
     }
     "pgbench".to_owned()
 }
+
+/// A pgbench client running `script` at a steady `rate` (transactions a second)
+/// beside a measurement, stopped when dropped.
+pub struct Beside {
+    child: std::process::Child,
+}
+
+impl Beside {
+    /// Starts it against `uri`.
+    pub fn start(uri: &str, script: &str, rate: u32, dir: &Path) -> anyhow::Result<Self> {
+        let path = dir.join("beside.sql");
+        std::fs::write(&path, script)?;
+        let child = crate::session::own_session(&mut Command::new(pgbench_binary()))
+            .args(["-n", "-M", "prepared", "-c", "1", "-R", &rate.to_string()])
+            .args(["-T", "36000", "-f"])
+            .arg(&path)
+            .arg(uri)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .context("starting pgbench beside the measurement")?;
+        Ok(Self { child })
+    }
+}
+
+impl Drop for Beside {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

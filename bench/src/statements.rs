@@ -149,7 +149,7 @@ impl Builder {
             .with_context(|| format!("no relation `{table}` in the catalog"))?;
         let plan = plinth::plan::read::plan(&self.schema, relation, &parsed, count, key)
             .map_err(|e| anyhow::anyhow!("planning `{table}?{query}`: {e}"))?;
-        let mut statements = vec![rows::read(&plan, Some(self.schema.version_source))];
+        let mut statements = vec![rows::read(&plan, Some(self.schema.version_source), None)];
         if count.wants_estimate() {
             statements.push(rows::estimate(&plan));
         }

@@ -157,15 +157,18 @@ async fn start_services(
         direct_port: cluster.port(),
         pooled,
     };
+    let metrics = Arc::new(Metrics::new());
+    let (reused, counted) = metrics.exact_count_counters();
     let state = AppState::new(crate::api::Services {
         settings: settings.clone(),
         auth,
         tenancy,
-        metrics: Arc::new(Metrics::new()),
+        metrics,
         endpoints: Arc::new(endpoints),
         plugins,
         schema_caches: crate::schema_cache::SchemaCaches::new(),
         approved_queries: crate::query::Approvals::new(),
+        exact_counts: crate::api::rows::ExactCounts::new(reused, counted),
     });
     Ok((state, bouncer))
 }

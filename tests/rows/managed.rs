@@ -151,6 +151,51 @@ async fn a_workspace_at_managed_version_1_gets_the_constant_in_step_with_the_tab
     assert_eq!(f.get("products", "select=id&id=eq.1").await.status, 200);
 }
 
+#[tokio::test]
+async fn a_workspace_at_managed_version_2_gets_its_tables_tracked() {
+    let f = Fixture::new("managed upgrade 3").await;
+    let superuser = support::workspace_superuser(&f.ws).await;
+    let tracked = || async {
+        superuser
+            .query_one(
+                "SELECT count(*) FROM pg_trigger
+                 WHERE tgname = 'plinth_table_changes'
+                   AND tgrelid = 'tenant_custom.products'::regclass",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+    };
+    assert_eq!(tracked().await, 1, "tables created by a workspace role");
+    // Back to version 2: no counters, no tracking triggers.
+    superuser
+        .batch_execute(
+            "DROP FUNCTION dl_meta.track_table_changes(regclass);
+             DROP FUNCTION dl_meta.note_table_change() CASCADE;
+             DROP TABLE dl_meta.table_changes;
+             DELETE FROM dl_meta.schema_migrations WHERE version = 3;",
+        )
+        .await
+        .unwrap();
+    assert_eq!(tracked().await, 0);
+    let query = "select=id&category=eq.accessories";
+    let total = |resp: support::Resp| resp.body["pagination"]["total"].clone();
+    assert_eq!(total(f.get("products", query).await), 3, "counted");
+    let applied = plinth::tenant::provision::managed::upgrade(&superuser)
+        .await
+        .unwrap();
+    assert_eq!(applied, vec![3]);
+    assert_eq!(tracked().await, 1);
+    assert_eq!(total(f.get("products", query).await), 3);
+    f.db.batch_execute(
+        "INSERT INTO tenant_custom.products (id, name, category) VALUES (50, 'Hook', 'accessories')",
+    )
+    .await
+    .unwrap();
+    assert_eq!(total(f.get("products", query).await), 4);
+}
+
 /// `dl_meta.schema_version()` and `dl_meta.schema_state.version`, read together.
 async fn versions(db: &tokio_postgres::Client) -> (i64, i64) {
     let row = db

@@ -5,6 +5,7 @@ mod authorizer;
 mod concurrency;
 mod embedding;
 mod errors;
+mod exact_counts;
 mod idempotency;
 mod injection;
 mod logic;

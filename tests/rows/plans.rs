@@ -36,7 +36,7 @@ async fn a_read_by_key_is_planned_once_not_on_every_request() {
     let plan =
         plinth::plan::read::plan(&schema, &relation, &everything, CountMode::None, Some("1"))
             .expect("plan");
-    let statement = plinth::sql::rows::read(&plan, Some(schema.version_source));
+    let statement = plinth::sql::rows::read(&plan, Some(schema.version_source), None);
     let prepared = db
         .prepare_typed(&statement.text, &statement.types())
         .await

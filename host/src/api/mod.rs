@@ -75,6 +75,8 @@ pub struct Services {
     pub schema_caches: SchemaCaches,
     /// Scoped queries whose plans passed the check.
     pub approved_queries: crate::query::Approvals,
+    /// Exact totals of Data API reads, reused while their table has no write.
+    pub exact_counts: rows::ExactCounts,
 }
 
 /// The whole router.

@@ -109,6 +109,16 @@ impl ReadPlan {
         out
     }
 
+    /// Whether the exact count reads the requested relation alone: no `!inner` embed
+    /// at the top level adds an `EXISTS` over another relation to its filter.
+    pub fn counts_one_relation(&self) -> bool {
+        !self
+            .shape
+            .items
+            .iter()
+            .any(|item| matches!(item, Item::Embed(e) if e.inner))
+    }
+
     /// ANDs the authorizer's conditions into every level.
     pub fn apply_grants(&mut self, grants: &Grants) -> Result<(), String> {
         self.filter.extend(grants.conditions(&self.relation)?);

@@ -33,7 +33,13 @@ const RELATIONS: &str = "SELECT c.oid::int8, n.nspname::text, c.relname::text, c
     c.relkind IN ('r', 'p') AND NOT c.relrowsecurity AND NOT EXISTS (
         SELECT 1 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
-          AND t.typtype NOT IN ('b', 'e'))
+          AND t.typtype NOT IN ('b', 'e')),
+    c.relkind = 'r' AND NOT c.relrowsecurity AND NOT c.relhassubclass AND EXISTS (
+        SELECT 1 FROM pg_trigger t
+        WHERE t.tgrelid = c.oid
+          AND t.tgfoid = to_regprocedure('dl_meta.note_table_change()')
+          AND t.tgtype = 60 AND t.tgenabled IN ('O', 'A')
+          AND t.tgqual IS NULL AND cardinality(t.tgattr::int2[]) = 0)
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE n.nspname IN ('tenant_custom', 'workspace_tables', 'dl_resolved', 'dl_override')
   AND c.relkind IN ('r', 'v', 'm', 'p', 'f')";
@@ -119,6 +125,7 @@ pub async fn load(
                 .collect(),
             primary_key,
             context_free: row.get(6),
+            changes_tracked: row.get(7),
         });
     }
     let foreign_keys = foreign_keys

@@ -48,6 +48,7 @@ pub struct Metrics {
     pools_open: Gauge,
     plugin_cache: Family<CacheLabels, Gauge>,
     plugin_idle: Family<KindLabels, Gauge>,
+    exact_counts: Family<SourceLabels, Counter>,
     /// The series of each route template seen so far (see `series`).
     routes: RwLock<HashMap<&'static str, Vec<Series>>>,
 }
@@ -65,6 +66,11 @@ struct Series {
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct CacheLabels {
     event: String,
+}
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SourceLabels {
+    source: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -144,6 +150,12 @@ impl Metrics {
             "Warm plugin instances waiting for reuse, by plugin kind",
             plugin_idle.clone(),
         );
+        let exact_counts = Family::<SourceLabels, Counter>::default();
+        registry.register(
+            "exact_counts",
+            "Exact totals of Data API reads, by source (counted by the database, or reused while the table had no write)",
+            exact_counts.clone(),
+        );
         Self {
             registry,
             requests,
@@ -154,8 +166,19 @@ impl Metrics {
             pools_open,
             plugin_cache,
             plugin_idle,
+            exact_counts,
             routes: RwLock::default(),
         }
+    }
+
+    /// The counters of exact totals: reused, and counted by the database.
+    pub fn exact_count_counters(&self) -> (Counter, Counter) {
+        let counter = |source| {
+            self.exact_counts
+                .get_or_create(&SourceLabels { source })
+                .clone()
+        };
+        (counter("reused"), counter("counted"))
     }
 
     /// Records one answered request.

@@ -13,7 +13,7 @@ use crate::plan::{ColumnRef, CompareOp, Embed, Expr, IsTest, Item, Nulls, Order,
 use crate::schema_cache::{Relation, VersionSource};
 
 /// A bound parameter.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Param {
     /// Text, cast in SQL to what it is compared with.
     Text(String),
@@ -362,12 +362,22 @@ impl Builder {
 /// with `version`, a fourth column carries the workspace's schema version, read as
 /// that source says.
 ///
+/// With `known_changes` (an exact count of a relation whose writes are counted, see
+/// [`crate::schema_cache::Relation::changes_tracked`]) the third column is instead
+/// `NULL` when the relation's write counter still stands at `known_changes`, the
+/// count is then not run, or else the array of the count and the counter, both
+/// read in the statement's snapshot.
+///
 /// The page is aggregated once, from a subquery (`json_agg` and `count(*)` in the
 /// same pass), not from a CTE that the array and the length each scan: a CTE named
 /// twice is materialised first, and for a read by key that cost PostgreSQL about a
 /// sixth of its throughput (pgbench, 2026-12-02). An aggregate without `GROUP BY`
 /// answers one row even for an empty page (`NULL` array, length 0).
-pub fn read(plan: &ReadPlan, version: Option<VersionSource>) -> Statement {
+pub fn read(
+    plan: &ReadPlan,
+    version: Option<VersionSource>,
+    known_changes: Option<i64>,
+) -> Statement {
     let mut b = Builder::default();
     let alias = b.alias();
     let list = b.shape(&alias, &plan.shape);
@@ -379,8 +389,22 @@ pub fn read(plan: &ReadPlan, version: Option<VersionSource>) -> Statement {
         320 + list.len() + 2 * (rel.len() + where_clause.len()) + order.len(),
     );
     text.push_str("SELECT coalesce(json_agg(pgrst_page)::text, '[]'), count(*), ");
-    match plan.count {
-        crate::plan::CountMode::Exact => {
+    match (plan.count, known_changes) {
+        (crate::plan::CountMode::Exact, Some(known)) => {
+            // The count is an uncorrelated subquery in the `ELSE` branch: PostgreSQL
+            // runs it only when that branch is taken.
+            text.push_str("(SELECT CASE WHEN pgrst_changes.n = ");
+            b.bind_into(&mut text, Param::Int(known));
+            text.push_str(" THEN NULL ELSE ARRAY[(SELECT count(*) FROM ");
+            text.push_str(&rel);
+            text.push_str(" AS ");
+            text.push_str(&alias);
+            text.push_str(&where_clause);
+            text.push_str("), pgrst_changes.n] END FROM (SELECT coalesce(sum(changes), 0)::bigint AS n FROM dl_meta.table_changes WHERE relid = ");
+            let _ = write!(text, "{}", plan.relation.oid);
+            text.push_str(") AS pgrst_changes)");
+        }
+        (crate::plan::CountMode::Exact, None) => {
             text.push_str("(SELECT count(*) FROM ");
             text.push_str(&rel);
             text.push_str(" AS ");
@@ -388,7 +412,7 @@ pub fn read(plan: &ReadPlan, version: Option<VersionSource>) -> Statement {
             text.push_str(&where_clause);
             text.push(')');
         }
-        crate::plan::CountMode::Estimated | crate::plan::CountMode::None => {
+        (crate::plan::CountMode::Estimated | crate::plan::CountMode::None, _) => {
             text.push_str("NULL::bigint")
         }
     }

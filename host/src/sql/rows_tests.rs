@@ -29,6 +29,7 @@ fn products() -> (SchemaCache, Arc<Relation>) {
         columns: vec![column("id", "bigint"), column("name", "text")],
         primary_key: vec!["id".into()],
         context_free: true,
+        changes_tracked: false,
     };
     let schema = SchemaCache::new(7, VersionSource::Constant, vec![relation], Vec::new());
     let relation = schema.relation("products").cloned().expect("products");
@@ -60,7 +61,7 @@ fn a_read_by_key_counts_nothing_but_its_page() {
         Some("42"),
     )
     .unwrap();
-    let statement = read(&by_key, Some(VersionSource::Constant));
+    let statement = read(&by_key, Some(VersionSource::Constant), None);
     assert_eq!(
         statement.text,
         "SELECT coalesce(json_agg(pgrst_page)::text, '[]'), count(*), NULL::bigint, \
@@ -78,7 +79,7 @@ fn a_read_by_key_counts_nothing_but_its_page() {
 fn a_list_counts_its_filter_exactly_unless_told_to_estimate() {
     let (schema, relation) = products();
     let exact = plan(&schema, &relation, &everything(), CountMode::Exact, None).unwrap();
-    let text = read(&exact, None).text;
+    let text = read(&exact, None, None).text;
     assert!(
         text.starts_with(
             "SELECT coalesce(json_agg(pgrst_page)::text, '[]'), count(*), \
@@ -94,9 +95,29 @@ fn a_list_counts_its_filter_exactly_unless_told_to_estimate() {
         None,
     )
     .unwrap();
-    let text = read(&estimated, None).text;
+    let text = read(&estimated, None, None).text;
     assert!(text.contains("count(*), NULL::bigint FROM ("), "{text}");
     assert!(estimated.count.wants_estimate() && !exact.count.wants_estimate());
+}
+
+#[test]
+fn a_count_that_may_be_reused_runs_only_when_the_tables_write_counter_moved() {
+    let (schema, relation) = products();
+    let exact = plan(&schema, &relation, &everything(), CountMode::Exact, None).unwrap();
+    let statement = read(&exact, None, Some(41));
+    assert!(
+        statement.text.starts_with(&format!(
+            "SELECT coalesce(json_agg(pgrst_page)::text, '[]'), count(*), \
+             (SELECT CASE WHEN pgrst_changes.n = $1 THEN NULL ELSE ARRAY[(SELECT count(*) \
+             FROM \"tenant_custom\".\"products\" AS t0), pgrst_changes.n] END \
+             FROM (SELECT coalesce(sum(changes), 0)::bigint AS n FROM dl_meta.table_changes \
+             WHERE relid = {}) AS pgrst_changes) FROM (",
+            relation.oid
+        )),
+        "{}",
+        statement.text
+    );
+    assert_eq!(statement.params, vec![Param::Int(41), Param::Int(20)]);
 }
 
 #[test]
@@ -105,7 +126,7 @@ fn an_offset_is_bound_only_when_it_skips_rows() {
     let mut query = everything();
     query.offset = Some(40);
     let page = plan(&schema, &relation, &query, CountMode::Exact, None).unwrap();
-    let statement = read(&page, None);
+    let statement = read(&page, None, None);
     assert!(
         statement
             .text

@@ -11,6 +11,7 @@ use deadpool_postgres::ClientWrapper;
 use futures::FutureExt;
 use tokio_postgres::error::SqlState;
 
+use super::exact_counts::{CountKey, Counted};
 use crate::api::AppState;
 use crate::auth::{Credential, Principal, Scope};
 use crate::control::workspaces::Workspace;
@@ -54,6 +55,21 @@ pub struct Rows<'a> {
     state: &'a AppState,
     workspace: &'a Workspace,
     principal: &'a Principal,
+}
+
+/// A read's exact count that may be answered from [`super::ExactCounts`]: its key, and the
+/// count remembered under it, if any.
+struct ReusableCount {
+    key: Arc<CountKey>,
+    known: Option<Counted>,
+}
+
+impl ReusableCount {
+    /// The write counter sent with the read: the remembered one, or -1 (a sum of
+    /// counters is never negative) so that the count runs.
+    fn known_changes(&self) -> i64 {
+        self.known.map_or(-1, |k| k.changes)
+    }
 }
 
 enum Outcome<T> {
@@ -339,6 +355,8 @@ impl<'a> Rows<'a> {
             let grants = self.grants(&relations, Action::Select).await?;
             let context_free = relations.iter().all(|r| r.context_free);
             plan.apply_grants(&grants).map_err(authorizer_fault)?;
+            let reuse = self.reusable_count(&schema, &plan);
+            let reuse = reuse.as_ref();
             let shared = if context_free {
                 self.state.tenancy.shared(self.workspace).await?
             } else {
@@ -346,13 +364,13 @@ impl<'a> Rows<'a> {
             };
             let (outcome, session) = match &shared {
                 Some(shared) => (
-                    self.run_context_free_read(shared.client(), &schema, &plan)
+                    self.run_context_free_read(shared.client(), &schema, &plan, reuse)
                         .await,
                     None,
                 ),
                 None => {
                     let (outcome, session) = self
-                        .read_in_session(&schema, &plan, context_free)
+                        .read_in_session(&schema, &plan, context_free, reuse)
                         .boxed()
                         .await?;
                     (outcome, Some(session))
@@ -382,9 +400,12 @@ impl<'a> Rows<'a> {
         schema: &SchemaCache,
         plan: &ReadPlan,
         context_free: bool,
+        reuse: Option<&ReusableCount>,
     ) -> Result<(Result<Outcome<Page>, tokio_postgres::Error>, Session), ApiError> {
         let session = self.state.tenancy.session(self.workspace).await?;
-        let outcome = self.run_read(&session, schema, plan, context_free).await;
+        let outcome = self
+            .run_read(&session, schema, plan, context_free, reuse)
+            .await;
         Ok((outcome, session))
     }
 
@@ -410,12 +431,15 @@ impl<'a> Rows<'a> {
         schema: &SchemaCache,
         plan: &ReadPlan,
         context_free: bool,
+        reuse: Option<&ReusableCount>,
     ) -> Result<Outcome<Page>, tokio_postgres::Error> {
         let client = session.client();
         if context_free {
-            return self.run_context_free_read(client, schema, plan).await;
+            return self
+                .run_context_free_read(client, schema, plan, reuse)
+                .await;
         }
-        let statement = statements::read(plan, None);
+        let statement = statements::read(plan, None, reuse.map(ReusableCount::known_changes));
         let context = client
             .prepare_cached(set_context_with_version(schema.version_source))
             .await?;
@@ -442,7 +466,7 @@ impl<'a> Rows<'a> {
             return Ok(Outcome::Done(Page {
                 data: row.get(0),
                 len: row.get(1),
-                total: row.get::<_, Option<i64>>(2).unwrap_or(0),
+                total: self.exact_total(&row, reuse),
             }));
         }
         let (begin, version, page, estimate) = futures::join!(
@@ -476,8 +500,13 @@ impl<'a> Rows<'a> {
         client: &ClientWrapper,
         schema: &SchemaCache,
         plan: &ReadPlan,
+        reuse: Option<&ReusableCount>,
     ) -> Result<Outcome<Page>, tokio_postgres::Error> {
-        let statement = statements::read(plan, Some(schema.version_source));
+        let statement = statements::read(
+            plan,
+            Some(schema.version_source),
+            reuse.map(ReusableCount::known_changes),
+        );
         let main = client
             .prepare_typed_cached(&statement.text, &statement.types())
             .await?;
@@ -495,7 +524,7 @@ impl<'a> Rows<'a> {
             return Ok(Outcome::Stale);
         }
         let total = match estimate {
-            None => row.get::<_, Option<i64>>(2).unwrap_or(0),
+            None => self.exact_total(&row, reuse),
             Some(estimate) => self.estimated_total(client, plan, estimate).await?,
         };
         Ok(Outcome::Done(Page {
@@ -503,6 +532,51 @@ impl<'a> Rows<'a> {
             len: row.get(1),
             total,
         }))
+    }
+
+    /// The remembered count the read may reuse: an exact count of one relation whose
+    /// writes are counted (see [`super::ExactCounts`]).
+    fn reusable_count(&self, schema: &SchemaCache, plan: &ReadPlan) -> Option<ReusableCount> {
+        if plan.count != plan::CountMode::Exact
+            || !plan.relation.changes_tracked
+            || !plan.counts_one_relation()
+        {
+            return None;
+        }
+        let count = statements::count(plan);
+        let key = Arc::new(CountKey {
+            workspace: self.workspace.id,
+            schema_version: schema.version,
+            text: count.text,
+            params: count.params,
+        });
+        let known = self.state.exact_counts.get(&key);
+        Some(ReusableCount { key, known })
+    }
+
+    /// The read's exact total, from its third column: the count itself, or with a
+    /// [`ReusableCount`], `NULL` when the remembered count still holds or else the
+    /// count and the table's write counter, which are remembered. Called once the
+    /// read's schema version has been checked.
+    fn exact_total(&self, row: &tokio_postgres::Row, reuse: Option<&ReusableCount>) -> i64 {
+        let Some(reuse) = reuse else {
+            return row.get::<_, Option<i64>>(2).unwrap_or(0);
+        };
+        match (row.get::<_, Option<Vec<i64>>>(2).as_deref(), reuse.known) {
+            (Some(&[total, changes]), _) => {
+                self.state
+                    .exact_counts
+                    .record(reuse.key.clone(), Counted { changes, total });
+                total
+            }
+            (_, Some(known)) => {
+                self.state.exact_counts.reused();
+                known.total
+            }
+            // The statement answers NULL only for the counter it was sent, which
+            // came from a remembered count.
+            (_, None) => 0,
+        }
     }
 
     /// The planner's row estimate for the read's filter.

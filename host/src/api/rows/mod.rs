@@ -4,6 +4,7 @@
 //! [`executor::Rows`] plan, authorize rows, build the statement, run it and hand back
 //! JSON that PostgreSQL built.
 
+mod exact_counts;
 mod executor;
 mod idempotency;
 mod prefer;
@@ -17,6 +18,7 @@ use axum::routing::get;
 use axum::Router;
 use serde_json::json;
 
+pub use exact_counts::{CountKey, Counted, ExactCounts};
 pub use executor::{Page, Rows, Written, ESTIMATE_THRESHOLD};
 use idempotency::{at_most_once, Answer};
 pub use prefer::Prefer;

@@ -15,10 +15,15 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "schema_version_constant",
         include_str!("managed/0002_schema_version_constant.sql"),
     ),
+    (
+        3,
+        "table_changes",
+        include_str!("managed/0003_table_changes.sql"),
+    ),
 ];
 
 /// The newest managed-schema version; templates are named after it.
-pub const LATEST: i32 = 2;
+pub const LATEST: i32 = 3;
 
 /// Advisory-lock key serialising managed-schema upgrades of one database ("plinthms").
 const UPGRADE_LOCK: i64 = 0x706c_696e_7468_6d73;
