@@ -34,7 +34,9 @@ const RELATIONS: &str = "SELECT c.oid::int8, n.nspname::text, c.relname::text, c
         SELECT 1 FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
         WHERE a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
           AND t.typtype NOT IN ('b', 'e')),
-    c.relkind = 'r' AND NOT c.relrowsecurity AND NOT c.relhassubclass AND EXISTS (
+    c.relkind = 'r' AND NOT c.relrowsecurity AND NOT c.relhassubclass
+      AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)
+      AND EXISTS (
         SELECT 1 FROM pg_trigger t
         WHERE t.tgrelid = c.oid
           AND t.tgfoid = to_regprocedure('dl_meta.note_table_change()')

@@ -53,7 +53,8 @@ pub struct Relation {
     /// view body or domain check to call `current_setting`), so a read touching only
     /// such tables may skip the transaction that sets them.
     pub context_free: bool,
-    /// A plain table without row-level security or child tables whose every write
+    /// A plain table without row-level security, parent or child tables (a write to
+    /// a parent changes its children's rows under the parent's triggers) whose every write
     /// statement counts itself in `dl_meta.table_changes` (managed schemas 3: an
     /// enabled `plinth_table_changes` trigger on insert, update, delete and
     /// truncate): an exact count of it holds while that count has not moved.

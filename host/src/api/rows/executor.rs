@@ -57,6 +57,23 @@ pub struct Rows<'a> {
     principal: &'a Principal,
 }
 
+/// Whether a filter value is one of the date and time inputs PostgreSQL reads as
+/// the clock (`now`, `today`, `tomorrow`, `yesterday`): what a filter on it matches
+/// changes without any write, so its count is never reused.
+fn reads_the_clock(params: &[statements::Param]) -> bool {
+    let clock = |v: &str| {
+        let v = v.to_ascii_lowercase();
+        ["now", "today", "tomorrow", "yesterday"]
+            .iter()
+            .any(|word| v.contains(word))
+    };
+    params.iter().any(|p| match p {
+        statements::Param::Text(v) => clock(v),
+        statements::Param::TextArray(values) => values.iter().any(|v| clock(v)),
+        statements::Param::Int(_) => false,
+    })
+}
+
 /// A read's exact count that may be answered from [`super::ExactCounts`]: its key, and the
 /// count remembered under it, if any.
 struct ReusableCount {
@@ -544,6 +561,9 @@ impl<'a> Rows<'a> {
             return None;
         }
         let count = statements::count(plan);
+        if reads_the_clock(&count.params) {
+            return None;
+        }
         let key = Arc::new(CountKey {
             workspace: self.workspace.id,
             schema_version: schema.version,
