@@ -10,10 +10,13 @@ use crate::tenant::names::TABLES_SCHEMA;
 /// The schema version the cache is compared against.
 pub const VERSION_QUERY: &str = "SELECT version FROM dl_meta.schema_state";
 
-/// The version, and whether the database has `dl_meta.schema_version()` yet (managed
-/// schemas 2; a workspace upgraded in the background after start-up may not).
+/// The version, whether the database has `dl_meta.schema_version()` yet (managed
+/// schemas 2; a workspace upgraded in the background after start-up may not), and
+/// the database's oid.
 const LOAD_VERSION_QUERY: &str = "SELECT version, \
-     to_regprocedure('dl_meta.schema_version()') IS NOT NULL FROM dl_meta.schema_state";
+     to_regprocedure('dl_meta.schema_version()') IS NOT NULL, \
+     (SELECT oid::int8 FROM pg_database WHERE datname = current_database()) \
+     FROM dl_meta.schema_state";
 
 const RELATIONS: &str = "SELECT c.oid::int8, n.nspname::text, c.relname::text, c.relkind::text,
     coalesce((SELECT json_agg(json_build_object(
@@ -85,6 +88,7 @@ pub async fn load(
     } else {
         VersionSource::Table
     };
+    let database = version.get::<_, i64>(2) as u32;
     let version: i64 = version.get(0);
     let mut out = Vec::with_capacity(relations.len());
     for row in &relations {
@@ -140,5 +144,11 @@ pub async fn load(
             to_columns: row.get::<_, Option<Vec<String>>>(4).unwrap_or_default(),
         })
         .collect();
-    Ok(SchemaCache::new(version, version_source, out, foreign_keys))
+    Ok(SchemaCache::new(
+        version,
+        version_source,
+        database,
+        out,
+        foreign_keys,
+    ))
 }

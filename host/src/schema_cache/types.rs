@@ -122,6 +122,9 @@ pub struct SchemaCache {
     pub version: i64,
     /// How statements read the version to compare with [`Self::version`].
     pub version_source: VersionSource,
+    /// The oid of the workspace's database: a database dropped and provisioned
+    /// again under the same workspace has another.
+    pub database: u32,
     relations: Vec<Arc<Relation>>,
     by_name: HashMap<String, usize>,
     by_oid: HashMap<u32, usize>,
@@ -134,6 +137,7 @@ impl SchemaCache {
     pub fn new(
         version: i64,
         version_source: VersionSource,
+        database: u32,
         relations: Vec<Relation>,
         foreign_keys: Vec<ForeignKey>,
     ) -> Self {
@@ -162,6 +166,7 @@ impl SchemaCache {
         Self {
             version,
             version_source,
+            database,
             relations,
             by_name,
             by_oid,

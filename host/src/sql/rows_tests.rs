@@ -31,7 +31,7 @@ fn products() -> (SchemaCache, Arc<Relation>) {
         context_free: true,
         changes_tracked: false,
     };
-    let schema = SchemaCache::new(7, VersionSource::Constant, vec![relation], Vec::new());
+    let schema = SchemaCache::new(7, VersionSource::Constant, 1, vec![relation], Vec::new());
     let relation = schema.relation("products").cloned().expect("products");
     (schema, relation)
 }

@@ -13,7 +13,13 @@
 //! does, so if both show the same sum they show the same committed writes to the
 //! table, and the same rows. The key also holds the schema version the read was
 //! planned at, since DDL (a column's collation, a table's rewrite) can change what a
-//! filter matches without a write.
+//! filter matches without a write, and the database's oid, since a workspace whose
+//! database was dropped and provisioned again starts its counters afresh.
+//!
+//! Never reused (the read counts every time): relations with row-level security,
+//! parents and children of inheritance, views, tables whose tracking trigger is
+//! missing or disabled, filters through an `!inner` embed (another table's writes),
+//! and filters on the clock (`now`, `today`, ...).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +41,8 @@ const IDLE: Duration = Duration::from_secs(600);
 pub struct CountKey {
     /// The workspace.
     pub workspace: Uuid,
+    /// Its database's oid (see [`crate::schema_cache::SchemaCache::database`]).
+    pub database: u32,
     /// The schema version the read was planned at.
     pub schema_version: i64,
     /// The count's statement (`SELECT count(*) FROM … WHERE …`), which names the

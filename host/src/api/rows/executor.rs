@@ -566,6 +566,7 @@ impl<'a> Rows<'a> {
         }
         let key = Arc::new(CountKey {
             workspace: self.workspace.id,
+            database: schema.database,
             schema_version: schema.version,
             text: count.text,
             params: count.params,
