@@ -12,6 +12,8 @@ use serde_json::Value;
 pub const RETRY_TRANSACTION: &str = "retry_transaction";
 /// The code of [`ApiError::write_outcome_unknown`].
 pub const WRITE_OUTCOME_UNKNOWN: &str = "write_outcome_unknown";
+/// The code of [`ApiError::database_unavailable`].
+pub const DATABASE_UNAVAILABLE: &str = "database_unavailable";
 
 /// A client-facing error: `{"error": {"code", "message", "details"?, "hint"?}}`.
 ///
@@ -103,7 +105,7 @@ impl ApiError {
     pub fn database_unavailable() -> Self {
         Self::new(
             StatusCode::SERVICE_UNAVAILABLE,
-            "database_unavailable",
+            DATABASE_UNAVAILABLE,
             "the database is not reachable right now; retry shortly",
         )
     }
@@ -117,6 +119,13 @@ impl ApiError {
             "the database connection failed while the write committed: it may or may not have taken effect",
         )
         .with_hint("read the rows to find out; send a new Idempotency-Key to write again")
+    }
+
+    /// Whether the error may mean that the connection it came from is gone (or going:
+    /// a backend that ends itself answers its last statement before it closes the
+    /// socket), so that the connection must not serve another request.
+    pub fn may_have_lost_the_connection(&self) -> bool {
+        self.code == DATABASE_UNAVAILABLE || self.code == WRITE_OUTCOME_UNKNOWN
     }
 
     /// Renders the error as the JSON body, for places that need bytes rather than a response.

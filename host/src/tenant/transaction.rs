@@ -99,7 +99,10 @@ impl Tenancy {
         let outcome = run_in(&tx, ctx, access, body).await;
         let client = session.client();
         if tx.ended() {
-            session.release();
+            match &outcome {
+                Ok(_) => session.release(),
+                Err(error) => session.release_after(error),
+            }
             return outcome;
         }
         match outcome {
@@ -198,6 +201,19 @@ impl Session {
     /// Returns the connection to the pool; only after its transaction has ended.
     pub fn release(mut self) {
         drop(self.client.take());
+    }
+
+    /// Returns the connection to the pool after its transaction ended in `error`,
+    /// unless the error may mean the connection is lost: then it is closed instead.
+    /// A backend that ends itself (terminated, or shut down mid-commit) sends its
+    /// error before it closes the socket, so the connection does not yet look
+    /// closed to the pool, and the next request to take it would fail too.
+    pub fn release_after(mut self, error: &ApiError) {
+        if let Some(object) = self.client.take() {
+            if error.may_have_lost_the_connection() {
+                drop(deadpool_postgres::Object::take(object));
+            }
+        }
     }
 }
 
