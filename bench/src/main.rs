@@ -347,7 +347,11 @@ async fn main() -> anyhow::Result<()> {
     let builder = statements::Builder::new(&api, &dir.path().join("plugin-cache")).await?;
     if args.hold {
         let r2 = builder
-            .request(&format!("/v1/postgres/{ws}/rows/products/{{id}}"), None)
+            .request(
+                &format!("/v1/postgres/{ws}/rows/products/{{id}}"),
+                None,
+                statements::Counter::Moving,
+            )
             .await?;
         let r2_script = dir.path().join("r2-ceiling.sql");
         std::fs::write(
@@ -377,7 +381,13 @@ async fn main() -> anyhow::Result<()> {
             continue;
         }
         if let Ceiling::Plinth = scenario.ceiling {
-            let sent = builder.request(&scenario.path, scenario.prefer).await?;
+            let counter = match scenario.beside {
+                Some(_) => statements::Counter::Moving,
+                None => statements::Counter::Unchanged(&api),
+            };
+            let sent = builder
+                .request(&scenario.path, scenario.prefer, counter)
+                .await?;
             let script =
                 statements::pgbench_script(&sent, &[statements::PRODUCT_ID, statements::CATEGORY])?;
             scenario.ceiling = Ceiling::AsApi(script);
@@ -468,7 +478,11 @@ async fn main() -> anyhow::Result<()> {
     }
     let floor = if wanted("F") {
         let sent = builder
-            .request(&format!("/v1/postgres/{ws}/rows/products/{{id}}"), None)
+            .request(
+                &format!("/v1/postgres/{ws}/rows/products/{{id}}"),
+                None,
+                statements::Counter::Moving,
+            )
             .await?;
         Some(measure_floor(&api_uri, &sent[0], &args, dir.path()).await?)
     } else {

@@ -100,11 +100,13 @@ impl Builder {
     /// What Plinth sends for a Data API read scenario's request (`path` as wrk sends
     /// it, with `{id}` and `{cat}` standing for [`PRODUCT_ID`] and [`CATEGORY`]), as
     /// the handlers choose the count: none for a read by key, the estimate for
-    /// `Prefer: count=estimated`, else exact.
+    /// `Prefer: count=estimated`, else exact; and an exact count that Plinth may
+    /// reuse as it sends it in the scenario's steady state ([`Counter`]).
     pub async fn request(
         &self,
         path: &str,
         prefer: Option<&str>,
+        counter: Counter<'_>,
     ) -> anyhow::Result<Vec<Statement>> {
         let filled = path
             .replace("{id}", PRODUCT_ID.sample)
@@ -124,19 +126,22 @@ impl Builder {
         } else {
             CountMode::Exact
         };
-        self.read(table, query, count, key).await
+        self.read(table, query, count, key, counter).await
     }
 
     /// What Plinth sends for `GET rows/{table}[/{key}]?{query}`: the read, and for
     /// `count=estimated` the `EXPLAIN` it runs beside it. Every table of the data set
     /// is context-free, so Plinth reads it in one statement that carries the schema
-    /// version, and so does this.
+    /// version, and so does this. A count Plinth may reuse
+    /// (`plinth::sql::rows::reusable_count`) carries the write counter `counter`
+    /// says, as Plinth's does.
     pub async fn read(
         &self,
         table: &str,
         query: &str,
         count: CountMode,
         key: Option<&str>,
+        counter: Counter<'_>,
     ) -> anyhow::Result<Vec<Statement>> {
         let parsed = self
             .runtime
@@ -149,12 +154,41 @@ impl Builder {
             .with_context(|| format!("no relation `{table}` in the catalog"))?;
         let plan = plinth::plan::read::plan(&self.schema, relation, &parsed, count, key)
             .map_err(|e| anyhow::anyhow!("planning `{table}?{query}`: {e}"))?;
-        let mut statements = vec![rows::read(&plan, Some(self.schema.version_source), None)];
+        let known = match counter {
+            _ if rows::reusable_count(&plan).is_none() => None,
+            Counter::Unchanged(client) => Some(
+                client
+                    .query_one(
+                        "SELECT coalesce(sum(changes), 0)::bigint FROM dl_meta.table_changes \
+                         WHERE relid = $1",
+                        &[&plan.relation.oid],
+                    )
+                    .await
+                    .context("reading the table's write counter")?
+                    .get(0),
+            ),
+            Counter::Moving => Some(-1),
+        };
+        let mut statements = vec![rows::read(&plan, Some(self.schema.version_source), known)];
         if count.wants_estimate() {
             statements.push(rows::estimate(&plan));
         }
         Ok(statements)
     }
+}
+
+/// The write counter a read's reusable count carries, as Plinth's would in the
+/// scenario's steady state.
+#[derive(Clone, Copy)]
+pub enum Counter<'a> {
+    /// No write runs during the scenario: the table's counter as it stands (read
+    /// through this client), so PostgreSQL finds it unchanged and skips the count,
+    /// as it does for Plinth once it remembers the count.
+    Unchanged(&'a tokio_postgres::Client),
+    /// Writes run beside the scenario: a counter that never matches, so the count
+    /// runs on every read, as it does for Plinth once its remembered counts are
+    /// always stale.
+    Moving,
 }
 
 /// A pgbench script running `statements` in order, with every parameter a pgbench

@@ -458,6 +458,40 @@ pub fn estimate(plan: &ReadPlan) -> Statement {
     }
 }
 
+/// The exact count of the read's filter when it may be reused while its relation has
+/// no committed write (see `api::rows::exact_counts`), else `None`: an exact count
+/// of one relation whose writes are counted
+/// ([`crate::schema_cache::Relation::changes_tracked`]), no `!inner` embed, and no
+/// filter value PostgreSQL reads as the clock (`now`, `today`, `tomorrow`,
+/// `yesterday`), since what such a filter matches changes without any write.
+pub fn reusable_count(plan: &ReadPlan) -> Option<Statement> {
+    if plan.count != crate::plan::CountMode::Exact
+        || !plan.relation.changes_tracked
+        || !plan.counts_one_relation()
+    {
+        return None;
+    }
+    let count = count(plan);
+    (!reads_the_clock(&count.params)).then_some(count)
+}
+
+/// Whether a value is one of the date and time inputs PostgreSQL reads as the clock,
+/// alone or within a longer input (`today 10:00`); any other text containing the
+/// words counts too, which only costs a count.
+fn reads_the_clock(params: &[Param]) -> bool {
+    let clock = |v: &str| {
+        let v = v.to_ascii_lowercase();
+        ["now", "today", "tomorrow", "yesterday"]
+            .iter()
+            .any(|word| v.contains(word))
+    };
+    params.iter().any(|p| match p {
+        Param::Text(v) => clock(v),
+        Param::TextArray(values) => values.iter().any(|v| clock(v)),
+        Param::Int(_) => false,
+    })
+}
+
 /// The exact count of the read's filter.
 pub fn count(plan: &ReadPlan) -> Statement {
     let mut b = Builder::default();

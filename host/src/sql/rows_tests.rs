@@ -2,9 +2,11 @@
 
 use std::sync::Arc;
 
-use super::{read, Param};
+use super::{read, reusable_count, Param};
 use crate::plan::{read::plan, CountMode};
-use crate::plugins::filter_types::Query;
+use crate::plugins::filter_types::{
+    Condition, Field, Filter, FilterNode, NodeKind, Operand, Operator, Query,
+};
 use crate::schema_cache::{Column, RelKind, Relation, SchemaCache, VersionSource};
 
 fn column(name: &str, ty: &str) -> Column {
@@ -118,6 +120,52 @@ fn a_count_that_may_be_reused_runs_only_when_the_tables_write_counter_moved() {
         statement.text
     );
     assert_eq!(statement.params, vec![Param::Int(41), Param::Int(20)]);
+}
+
+/// `name=eq.{value}`.
+fn name_is(value: &str) -> Query {
+    let mut query = everything();
+    query.nodes.push(FilterNode {
+        negated: false,
+        kind: NodeKind::Condition(Condition {
+            field: Field {
+                name: "name".into(),
+                json_path: Vec::new(),
+            },
+            op: Operator::Eq,
+            operand: Operand::Value(value.into()),
+        }),
+    });
+    query.filters.push(Filter {
+        path: Vec::new(),
+        root: 0,
+    });
+    query
+}
+
+#[test]
+fn only_an_exact_count_of_a_tracked_table_off_the_clock_is_reusable() {
+    let (schema, relation) = products();
+    let untracked = plan(&schema, &relation, &everything(), CountMode::Exact, None).unwrap();
+    assert!(reusable_count(&untracked).is_none(), "writes not counted");
+    let mut tracked = (*relation).clone();
+    tracked.changes_tracked = true;
+    let tracked = Arc::new(tracked);
+    let exact = plan(&schema, &tracked, &name_is("cable"), CountMode::Exact, None).unwrap();
+    let count = reusable_count(&exact).expect("reusable");
+    assert_eq!(
+        count.text,
+        "SELECT count(*) FROM \"tenant_custom\".\"products\" AS t0 WHERE t0.\"name\" = $1::text"
+    );
+    assert_eq!(count.params, vec![Param::Text("cable".into())]);
+    for clock in ["now", "Today", "tomorrow 10:00", "yesterday"] {
+        let on_clock = plan(&schema, &tracked, &name_is(clock), CountMode::Exact, None).unwrap();
+        assert!(reusable_count(&on_clock).is_none(), "{clock}");
+    }
+    let estimated = plan(&schema, &tracked, &everything(), CountMode::Estimated, None).unwrap();
+    assert!(reusable_count(&estimated).is_none(), "no exact count");
+    let by_key = plan(&schema, &tracked, &everything(), CountMode::None, Some("1")).unwrap();
+    assert!(reusable_count(&by_key).is_none(), "no count at all");
 }
 
 #[test]

@@ -57,23 +57,6 @@ pub struct Rows<'a> {
     principal: &'a Principal,
 }
 
-/// Whether a filter value is one of the date and time inputs PostgreSQL reads as
-/// the clock (`now`, `today`, `tomorrow`, `yesterday`): what a filter on it matches
-/// changes without any write, so its count is never reused.
-fn reads_the_clock(params: &[statements::Param]) -> bool {
-    let clock = |v: &str| {
-        let v = v.to_ascii_lowercase();
-        ["now", "today", "tomorrow", "yesterday"]
-            .iter()
-            .any(|word| v.contains(word))
-    };
-    params.iter().any(|p| match p {
-        statements::Param::Text(v) => clock(v),
-        statements::Param::TextArray(values) => values.iter().any(|v| clock(v)),
-        statements::Param::Int(_) => false,
-    })
-}
-
 /// A read's exact count that may be answered from [`super::ExactCounts`]: its key, and the
 /// count remembered under it, if any.
 struct ReusableCount {
@@ -554,16 +537,7 @@ impl<'a> Rows<'a> {
     /// The remembered count the read may reuse: an exact count of one relation whose
     /// writes are counted (see [`super::ExactCounts`]).
     fn reusable_count(&self, schema: &SchemaCache, plan: &ReadPlan) -> Option<ReusableCount> {
-        if plan.count != plan::CountMode::Exact
-            || !plan.relation.changes_tracked
-            || !plan.counts_one_relation()
-        {
-            return None;
-        }
-        let count = statements::count(plan);
-        if reads_the_clock(&count.params) {
-            return None;
-        }
+        let count = statements::reusable_count(plan)?;
         let key = Arc::new(CountKey {
             workspace: self.workspace.id,
             database: schema.database,
@@ -730,7 +704,7 @@ impl<'a> Rows<'a> {
                     session.release();
                 }
                 Err(error) => {
-                    session.release();
+                    session.release_after(&error);
                     return Err(error);
                 }
             }
