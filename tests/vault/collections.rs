@@ -566,6 +566,102 @@ async fn a_collection_dropped_and_created_again_on_one_replica_is_the_new_one_on
     assert_eq!(count.body, json!({"count": 1}));
 }
 
+/// Another replica dropped a collection and created it again, and its message has not
+/// arrived: this process still has the old record, whose storage is gone and whose
+/// schema is no longer the collection's. Calls follow the collection as it now is.
+/// "Elsewhere" is the control database changed with triggers off, so no message is
+/// sent at all.
+#[tokio::test]
+async fn a_collection_replaced_elsewhere_is_followed_before_its_message() {
+    let v = Vault::new("vault replaced elsewhere").await;
+    let ws: uuid::Uuid = v.ws.id.parse().unwrap();
+    let schema = |name: &str, required: &str| {
+        json!({
+            "name": name,
+            "engine": "postgres",
+            "json_schema": {
+                "type": "object",
+                "properties": {"title": {"type": "string"}, "body": {"type": "string"}},
+                "required": [required]
+            }
+        })
+    };
+    let insert = |record: serde_json::Value| {
+        let (api, path) = (v.api.clone(), v.path("/notes"));
+        async move { api.post(&path, json!({ "record": record })).await }
+    };
+    let control = support::pg_connect(&support::shared_cluster().db_url("plinth_control")).await;
+    control
+        .batch_execute("SET session_replication_role = replica")
+        .await
+        .unwrap();
+    let superuser = support::workspace_superuser(&v.ws).await;
+    // Drops `notes` and its storage.
+    let drop_notes = || {
+        let (control, superuser) = (&control, &superuser);
+        async move {
+            let storage: String = control
+                .query_one(
+                    "DELETE FROM vault_collections WHERE workspace_id = $1 AND name = 'notes'
+                     RETURNING storage_name",
+                    &[&ws],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            superuser
+                .batch_execute(&format!("DROP TABLE vault.\"{storage}\""))
+                .await
+                .unwrap();
+        }
+    };
+    // Drops `notes`, and renames `replacement` to `notes`.
+    let replace_notes_with = |replacement: &'static str| {
+        let (control, drop_notes) = (&control, &drop_notes);
+        async move {
+            drop_notes().await;
+            control
+                .execute(
+                    "UPDATE vault_collections SET name = 'notes' WHERE workspace_id = $1 AND name = $2",
+                    &[&ws, &replacement],
+                )
+                .await
+                .unwrap();
+        }
+    };
+
+    v.collection(schema("notes", "title")).await;
+    v.collection(schema("needs_body", "body")).await;
+    assert_eq!(insert(json!({"title": "cached"})).await.status, 201);
+
+    // The old schema takes this document, but its storage is gone: the new schema
+    // decides, and refuses it.
+    replace_notes_with("needs_body").await;
+    let resp = insert(json!({"title": "t"})).await;
+    assert_eq!(resp.status, 400, "{}", resp.body);
+    assert_eq!(resp.body["error"]["code"], "validation_failed");
+    let resp = insert(json!({"body": "b"})).await;
+    assert_eq!(resp.status, 201, "{}", resp.body);
+
+    // The cached schema refuses what the new one takes.
+    v.collection(schema("needs_title", "title")).await;
+    replace_notes_with("needs_title").await;
+    let resp = insert(json!({"title": "t"})).await;
+    assert_eq!(resp.status, 201, "the old schema decided: {}", resp.body);
+    let count = v.api.get(&v.path("/notes/count")).await;
+    assert_eq!(count.body, json!({"count": 1}));
+
+    // Dropped elsewhere, not created again: the collection does not exist.
+    drop_notes().await;
+    let resp = v.api.get(&v.path("/notes/count")).await;
+    assert_eq!(resp.status, 404, "{}", resp.body);
+    assert_eq!(
+        resp.body["error"]["message"], "collection `notes` does not exist",
+        "{}",
+        resp.body
+    );
+}
+
 /// A vault call whose client goes away mid-transaction is rolled back, and its
 /// connection (the vault role's) goes back to the pool rather than being closed.
 #[tokio::test]

@@ -44,6 +44,13 @@ impl CollectionEntry {
             created_at: row.get(7),
         }
     }
+
+    /// Whether `other` is this very collection, not one created again under its
+    /// name: each creation gets storage of its own, and a collection is never
+    /// altered in place.
+    pub fn is_the_same(&self, other: &Self) -> bool {
+        self.storage_name == other.storage_name && self.created_at == other.created_at
+    }
 }
 
 /// One audited action.

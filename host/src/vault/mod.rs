@@ -59,6 +59,13 @@ pub struct Vault<'a> {
     clickhouse_url: Option<&'a str>,
 }
 
+/// The error code of a document the collection's schema refuses.
+const VALIDATION_FAILED: &str = "validation_failed";
+
+fn no_collection(name: &str) -> ApiError {
+    ApiError::not_found(format!("collection `{name}` does not exist"))
+}
+
 fn no_clickhouse() -> ApiError {
     ApiError::bad_request(
         "no ClickHouse endpoint is configured (PLINTH_CLICKHOUSE_URL); clickhouse collections are unavailable",
@@ -151,7 +158,50 @@ impl<'a> Vault<'a> {
             .collections
             .get(self.workspace.id, name)
             .await?
-            .ok_or_else(|| ApiError::not_found(format!("collection `{name}` does not exist")))
+            .ok_or_else(|| no_collection(name))
+    }
+
+    /// Runs `call` on the collection `name` as this process has it cached, and once
+    /// more on the collection as the control database now has it when the answer may
+    /// come from a record that another replica has since replaced.
+    ///
+    /// A collection dropped and created again on another replica is seen here only
+    /// when that replica's notification arrives. Until then the cached record names
+    /// storage that is gone (the engine answers 404) and a schema that is no longer
+    /// the collection's (validation refuses). On either answer the record is read
+    /// again; when it is another collection now, the cached one is forgotten and
+    /// `call` runs on the new one. Neither answer wrote anything, so the second run
+    /// cannot write twice; any other answer is final.
+    async fn on_collection<T, F, Fut>(&self, name: &str, call: F) -> Result<T, ApiError>
+    where
+        F: Fn(Arc<CollectionEntry>) -> Fut,
+        Fut: std::future::Future<Output = Result<T, ApiError>>,
+    {
+        let cached = self.entry(name).await?;
+        let refusal = match call(cached.clone()).await {
+            Err(error)
+                if error.status == StatusCode::NOT_FOUND || error.code == VALIDATION_FAILED =>
+            {
+                error
+            }
+            answer => return answer,
+        };
+        let current = self
+            .tenancy
+            .control
+            .collection(self.workspace.id, name)
+            .await?;
+        if current.as_ref().is_some_and(|c| c.is_the_same(&cached)) {
+            return Err(refusal);
+        }
+        self.tenancy
+            .collections
+            .forget(self.workspace.id, name)
+            .await;
+        match current {
+            Some(current) => call(Arc::new(current)).await,
+            None => Err(no_collection(name)),
+        }
     }
 
     /// Runs one adapter call for `engine` with its capability, committing the
@@ -275,8 +325,11 @@ impl<'a> Vault<'a> {
     }
 
     /// `POST collections/{name}/query`.
-    async fn run_query(&self, name: &str, body: QueryBody) -> Result<QueryPage, ApiError> {
-        let entry = self.entry(name).await?;
+    async fn run_query(
+        &self,
+        entry: &CollectionEntry,
+        body: &QueryBody,
+    ) -> Result<QueryPage, ApiError> {
         let limit = body.limit.unwrap_or(DEFAULT_LIMIT);
         if limit == 0 || limit > MAX_LIMIT {
             return Err(ApiError::bad_request(format!(
@@ -302,7 +355,7 @@ impl<'a> Vault<'a> {
             &known,
         )
         .map_err(|e| ApiError::bad_request(e.0))?;
-        let collection = wit_collection(&entry);
+        let collection = wit_collection(entry);
         let page = self
             .engine(&entry.engine, move |store, guest| {
                 Box::pin(async move { guest.call_query(store, &collection, &request).await })
@@ -325,7 +378,11 @@ impl<'a> Vault<'a> {
 
     /// `GET collections/{name}/count`.
     pub async fn count(&self, name: &str) -> Result<Value, ApiError> {
-        let entry = self.entry(name).await?;
+        self.on_collection(name, |entry| self.run_count(entry))
+            .await
+    }
+
+    async fn run_count(&self, entry: Arc<CollectionEntry>) -> Result<Value, ApiError> {
         let collection = wit_collection(&entry);
         let count = self
             .engine(&entry.engine, move |store, guest| {
@@ -388,7 +445,7 @@ impl<'a> Vault<'a> {
                     .join("; ");
                 Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
-                    "validation_failed",
+                    VALIDATION_FAILED,
                     format!("the record does not match the collection's schema: {summary}"),
                 )
                 .with_details(json!({ "violations": list })))
@@ -399,13 +456,12 @@ impl<'a> Vault<'a> {
     /// `POST collections/{name}`: 201 with the stored document.
     async fn run_create_record(
         &self,
-        name: &str,
+        entry: &CollectionEntry,
         id: &str,
-        record: Value,
+        record: &Value,
     ) -> Result<Value, ApiError> {
-        let entry = self.entry(name).await?;
-        let document = self.validate(&entry, Operation::Create, &record).await?;
-        let collection = wit_collection(&entry);
+        let document = self.validate(entry, Operation::Create, record).await?;
+        let collection = wit_collection(entry);
         let doc_id = id.to_owned();
         let stored = self
             .engine(&entry.engine, move |store, guest| {
@@ -422,13 +478,12 @@ impl<'a> Vault<'a> {
     /// `PUT collections/{name}/{id}`: the replaced document, or 404.
     async fn run_update_record(
         &self,
-        name: &str,
+        entry: &CollectionEntry,
         id: &str,
-        record: Value,
+        record: &Value,
     ) -> Result<Value, ApiError> {
-        let entry = self.entry(name).await?;
-        let document = self.validate(&entry, Operation::Update, &record).await?;
-        let collection = wit_collection(&entry);
+        let document = self.validate(entry, Operation::Update, record).await?;
+        let collection = wit_collection(entry);
         let doc_id = id.to_owned();
         let stored = self
             .engine(&entry.engine, move |store, guest| {
@@ -440,15 +495,17 @@ impl<'a> Vault<'a> {
             })
             .await?
             .ok_or_else(|| {
-                ApiError::not_found(format!("document `{id}` does not exist in `{name}`"))
+                ApiError::not_found(format!(
+                    "document `{id}` does not exist in `{}`",
+                    entry.name
+                ))
             })?;
         Ok(json!({ "document": serde_json::from_str::<Value>(&stored).unwrap_or(Value::Null) }))
     }
 
     /// `DELETE collections/{name}/{id}`: 204, or 404.
-    async fn run_delete_record(&self, name: &str, id: &str) -> Result<(), ApiError> {
-        let entry = self.entry(name).await?;
-        let collection = wit_collection(&entry);
+    async fn run_delete_record(&self, entry: &CollectionEntry, id: &str) -> Result<(), ApiError> {
+        let collection = wit_collection(entry);
         let doc_id = id.to_owned();
         let deleted = self
             .engine(&entry.engine, move |store, guest| {
@@ -457,7 +514,8 @@ impl<'a> Vault<'a> {
             .await?;
         if !deleted {
             return Err(ApiError::not_found(format!(
-                "document `{id}` does not exist in `{name}`"
+                "document `{id}` does not exist in `{}`",
+                entry.name
             )));
         }
         Ok(())
@@ -597,14 +655,25 @@ impl<'a> Vault<'a> {
 impl Vault<'_> {
     /// `POST collections/{name}/query`.
     pub async fn query(&self, name: &str, body: QueryBody) -> Result<QueryPage, ApiError> {
-        let result = self.run_query(name, body).await;
+        let body = &body;
+        let result = self
+            .on_collection(
+                name,
+                |entry| async move { self.run_query(&entry, body).await },
+            )
+            .await;
         self.audited("vault.query", name, None, result).await
     }
 
     /// `POST collections/{name}`: 201 with the stored document.
     pub async fn create_record(&self, name: &str, record: Value) -> Result<Value, ApiError> {
         let id = Uuid::new_v4().to_string();
-        let result = self.run_create_record(name, &id, record).await;
+        let result = self
+            .on_collection(name, |entry| {
+                let (id, record) = (&id, &record);
+                async move { self.run_create_record(&entry, id, record).await }
+            })
+            .await;
         let document = result.is_ok().then_some(id.as_str());
         self.audited("vault.record.create", name, document, result)
             .await
@@ -617,14 +686,23 @@ impl Vault<'_> {
         id: &str,
         record: Value,
     ) -> Result<Value, ApiError> {
-        let result = self.run_update_record(name, id, record).await;
+        let result = self
+            .on_collection(name, |entry| {
+                let record = &record;
+                async move { self.run_update_record(&entry, id, record).await }
+            })
+            .await;
         self.audited("vault.record.update", name, Some(id), result)
             .await
     }
 
     /// `DELETE collections/{name}/{id}`: 204, or 404.
     pub async fn delete_record(&self, name: &str, id: &str) -> Result<(), ApiError> {
-        let result = self.run_delete_record(name, id).await;
+        let result = self
+            .on_collection(name, |entry| async move {
+                self.run_delete_record(&entry, id).await
+            })
+            .await;
         self.audited("vault.record.delete", name, Some(id), result)
             .await
     }
