@@ -118,33 +118,28 @@ fn scenarios(ws: &str, vault_table: &str, sales_table: &str) -> Vec<Scenario> {
     let batch: Vec<String> = (0..1000)
         .map(|i| format!(r#"{{"kind":"batch","payload":{{"i":{i}}}}}"#))
         .collect();
+    let r1 = |name, what, beside| {
+        Scenario {
+        name,
+        what,
+        method: "GET",
+        path: format!("{rows}/products?select=id,name,price&category=eq.{{cat}}&price=gte.50&order=price.desc&limit=20"),
+        body: None,
+        idempotent: false,
+        prefer: None,
+        rows_per_request: 1.0,
+        ceiling: Ceiling::Plinth,
+        peer: Some(postgraphile::R1),
+        beside,
+    }
+    };
     vec![
-        Scenario {
-            name: "R1",
-            what: "filtered, ordered list",
-            method: "GET",
-            path: format!("{rows}/products?select=id,name,price&category=eq.{{cat}}&price=gte.50&order=price.desc&limit=20"),
-            body: None,
-            idempotent: false,
-            prefer: None,
-            rows_per_request: 1.0,
-            ceiling: Ceiling::Plinth,
-            peer: Some(postgraphile::R1),
-            beside: None,
-        },
-        Scenario {
-            name: "R1w",
-            what: "R1 while products is written every 5 ms",
-            method: "GET",
-            path: format!("{rows}/products?select=id,name,price&category=eq.{{cat}}&price=gte.50&order=price.desc&limit=20"),
-            body: None,
-            idempotent: false,
-            prefer: None,
-            rows_per_request: 1.0,
-            ceiling: Ceiling::Plinth,
-            peer: Some(postgraphile::R1),
-            beside: Some((PRODUCT_UPDATES, 200)),
-        },
+        r1("R1", "filtered, ordered list", None),
+        r1(
+            "R1w",
+            "R1 while products is written every 5 ms",
+            Some((PRODUCT_UPDATES, 200)),
+        ),
         Scenario {
             name: "R1e",
             what: "R1 with `Prefer: count=estimated`",

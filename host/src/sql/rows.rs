@@ -389,29 +389,27 @@ pub fn read(
         320 + list.len() + 2 * (rel.len() + where_clause.len()) + order.len(),
     );
     text.push_str("SELECT coalesce(json_agg(pgrst_page)::text, '[]'), count(*), ");
+    let push_count = |text: &mut String| {
+        text.push_str("(SELECT count(*) FROM ");
+        text.push_str(&rel);
+        text.push_str(" AS ");
+        text.push_str(&alias);
+        text.push_str(&where_clause);
+        text.push(')');
+    };
     match (plan.count, known_changes) {
         (crate::plan::CountMode::Exact, Some(known)) => {
             // The count is an uncorrelated subquery in the `ELSE` branch: PostgreSQL
             // runs it only when that branch is taken.
             text.push_str("(SELECT CASE WHEN pgrst_changes.n = ");
             b.bind_into(&mut text, Param::Int(known));
-            text.push_str(" THEN NULL ELSE ARRAY[(SELECT count(*) FROM ");
-            text.push_str(&rel);
-            text.push_str(" AS ");
-            text.push_str(&alias);
-            text.push_str(&where_clause);
-            text.push_str("), pgrst_changes.n] END FROM (SELECT coalesce(sum(changes), 0)::bigint AS n FROM dl_meta.table_changes WHERE relid = ");
+            text.push_str(" THEN NULL ELSE ARRAY[");
+            push_count(&mut text);
+            text.push_str(", pgrst_changes.n] END FROM (SELECT coalesce(sum(changes), 0)::bigint AS n FROM dl_meta.table_changes WHERE relid = ");
             let _ = write!(text, "{}", plan.relation.oid);
             text.push_str(") AS pgrst_changes)");
         }
-        (crate::plan::CountMode::Exact, None) => {
-            text.push_str("(SELECT count(*) FROM ");
-            text.push_str(&rel);
-            text.push_str(" AS ");
-            text.push_str(&alias);
-            text.push_str(&where_clause);
-            text.push(')');
-        }
+        (crate::plan::CountMode::Exact, None) => push_count(&mut text),
         (crate::plan::CountMode::Estimated | crate::plan::CountMode::None, _) => {
             text.push_str("NULL::bigint")
         }
