@@ -171,7 +171,8 @@ impl<'a> Vault<'a> {
     /// the collection's (validation refuses). On either answer the record is read
     /// again; when it is another collection now, the cached one is forgotten and
     /// `call` runs on the new one. Neither answer wrote anything, so the second run
-    /// cannot write twice; any other answer is final.
+    /// cannot write twice; any other answer is final. (An update or delete of a
+    /// document that is not there is a 404 too, and costs one such read.)
     async fn on_collection<T, F, Fut>(&self, name: &str, call: F) -> Result<T, ApiError>
     where
         F: Fn(Arc<CollectionEntry>) -> Fut,
@@ -378,12 +379,12 @@ impl<'a> Vault<'a> {
 
     /// `GET collections/{name}/count`.
     pub async fn count(&self, name: &str) -> Result<Value, ApiError> {
-        self.on_collection(name, |entry| self.run_count(entry))
+        self.on_collection(name, |entry| async move { self.run_count(&entry).await })
             .await
     }
 
-    async fn run_count(&self, entry: Arc<CollectionEntry>) -> Result<Value, ApiError> {
-        let collection = wit_collection(&entry);
+    async fn run_count(&self, entry: &CollectionEntry) -> Result<Value, ApiError> {
+        let collection = wit_collection(entry);
         let count = self
             .engine(&entry.engine, move |store, guest| {
                 Box::pin(async move { guest.call_count(store, &collection).await })
