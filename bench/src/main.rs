@@ -118,12 +118,14 @@ fn scenarios(ws: &str, vault_table: &str, sales_table: &str) -> Vec<Scenario> {
     let batch: Vec<String> = (0..1000)
         .map(|i| format!(r#"{{"kind":"batch","payload":{{"i":{i}}}}}"#))
         .collect();
-    let r1 = |name, what, beside| {
-        Scenario {
+    let r1_path = format!(
+        "{rows}/products?select=id,name,price&category=eq.{{cat}}&price=gte.50&order=price.desc&limit=20"
+    );
+    let r1 = |name, what, beside| Scenario {
         name,
         what,
         method: "GET",
-        path: format!("{rows}/products?select=id,name,price&category=eq.{{cat}}&price=gte.50&order=price.desc&limit=20"),
+        path: r1_path.clone(),
         body: None,
         idempotent: false,
         prefer: None,
@@ -131,7 +133,6 @@ fn scenarios(ws: &str, vault_table: &str, sales_table: &str) -> Vec<Scenario> {
         ceiling: Ceiling::Plinth,
         peer: Some(postgraphile::R1),
         beside,
-    }
     };
     vec![
         r1("R1", "filtered, ordered list", None),
@@ -144,7 +145,7 @@ fn scenarios(ws: &str, vault_table: &str, sales_table: &str) -> Vec<Scenario> {
             name: "R1e",
             what: "R1 with `Prefer: count=estimated`",
             method: "GET",
-            path: format!("{rows}/products?select=id,name,price&category=eq.{{cat}}&price=gte.50&order=price.desc&limit=20"),
+            path: r1_path.clone(),
             body: None,
             idempotent: false,
             prefer: Some("count=estimated"),
