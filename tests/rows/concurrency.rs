@@ -44,6 +44,83 @@ async fn concurrent_reads_each_get_their_own_answer_and_errors_stay_their_own() 
 }
 
 #[tokio::test]
+async fn concurrent_reads_by_key_are_batched_and_each_gets_its_own_row() {
+    // A server of its own, so that its batch counters count this test's reads only.
+    let server = support::Plinth::start(support::ServerOptions {
+        database_url: Some(support::shared_cluster().url()),
+        ..Default::default()
+    });
+    let f = Fixture::on(&server, "batched reads").await;
+    // Reads of one statement with different keys, more at once than run alone: the
+    // rest wait and go out as one statement. Ids 7 and up have no row.
+    let f = &f;
+    let reads_by_key = |round: i64| async move {
+        let mut requests = Vec::new();
+        for i in 0..96 {
+            let id = 1 + (i + round) % 8;
+            let (api, path) = (f.api.clone(), f.path(&format!("products/{id}"), ""));
+            requests.push(tokio::spawn(async move { (id, api.get(&path).await) }));
+        }
+        for request in requests {
+            let (id, resp) = request.await.expect("the request task");
+            if id <= 6 {
+                assert_eq!(resp.status, 200, "{}", resp.body);
+                assert_eq!(resp.body["data"]["id"], id, "{}", resp.body);
+            } else {
+                assert_eq!(resp.status, 404, "{}", resp.body);
+            }
+        }
+    };
+    let mut batched = 0;
+    for round in 0..5 {
+        reads_by_key(round).await;
+        batched = batched_reads(&server).await;
+        if batched > 0 {
+            break;
+        }
+    }
+    assert!(batched > 0, "no read was answered by a batch");
+
+    // A value PostgreSQL rejects fails the batch it is in; each read of that batch
+    // then runs alone, so only the bad one fails.
+    let mut requests = Vec::new();
+    for i in 0..96 {
+        let key = if i % 16 == 5 {
+            "x".to_owned()
+        } else {
+            (1 + i % 6).to_string()
+        };
+        let (api, path) = (f.api.clone(), f.path(&format!("products/{key}"), ""));
+        requests.push(tokio::spawn(async move { (key, api.get(&path).await) }));
+    }
+    for request in requests {
+        let (key, resp) = request.await.expect("the request task");
+        match key.parse::<i64>() {
+            Ok(id) => {
+                assert_eq!(resp.status, 200, "{}", resp.body);
+                assert_eq!(resp.body["data"]["id"], id, "{}", resp.body);
+            }
+            Err(_) => {
+                assert_eq!(resp.status, 400, "{}", resp.body);
+                assert_eq!(resp.code(), "invalid_value");
+            }
+        }
+    }
+    assert_eq!(f.ids("products", "order=id").await, vec![1, 2, 3, 4, 5, 6]);
+}
+
+/// `plinth_batched_reads` of `server`'s metrics.
+async fn batched_reads(server: &support::Plinth) -> i64 {
+    let metrics = server.anonymous().get("/metrics").await.body;
+    let metrics = metrics.as_str().expect("metrics are text");
+    metrics
+        .lines()
+        .find_map(|line| line.strip_prefix("plinth_batched_reads "))
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no plinth_batched_reads in {metrics}"))
+}
+
+#[tokio::test]
 async fn lanes_give_their_connections_back_when_the_server_ceiling_is_reached() {
     // Eight server connections for all workspaces together, and ten workspaces that
     // each read: every read opens its workspace's lane, which keeps a connection

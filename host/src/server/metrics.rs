@@ -49,6 +49,8 @@ pub struct Metrics {
     plugin_cache: Family<CacheLabels, Gauge>,
     plugin_idle: Family<KindLabels, Gauge>,
     exact_counts: Family<SourceLabels, Counter>,
+    read_batches: Gauge,
+    batched_reads: Gauge,
     /// The series of each route template seen so far (see `series`).
     routes: RwLock<HashMap<&'static str, Vec<Series>>>,
 }
@@ -156,6 +158,18 @@ impl Metrics {
             "Exact totals of Data API reads, by source (counted by the database, or reused while the table had no write)",
             exact_counts.clone(),
         );
+        let read_batches = Gauge::default();
+        registry.register(
+            "read_batches",
+            "Batch statements since start that answered concurrent Data API reads of one shape together",
+            read_batches.clone(),
+        );
+        let batched_reads = Gauge::default();
+        registry.register(
+            "batched_reads",
+            "Data API reads since start answered by a batch statement",
+            batched_reads.clone(),
+        );
         Self {
             registry,
             requests,
@@ -167,6 +181,8 @@ impl Metrics {
             plugin_cache,
             plugin_idle,
             exact_counts,
+            read_batches,
+            batched_reads,
             routes: RwLock::default(),
         }
     }
@@ -277,6 +293,11 @@ impl Metrics {
         self.server_connections.set(pools.open_connections() as i64);
         self.server_connection_ceiling.set(pools.ceiling() as i64);
         self.pools_open.set(pools.pool_count() as i64);
+        let batches = pools.batch_counters();
+        self.read_batches
+            .set(batches.batches.load(Ordering::Relaxed) as i64);
+        self.batched_reads
+            .set(batches.reads.load(Ordering::Relaxed) as i64);
         let mut out = String::new();
         if prometheus_client::encoding::text::encode(&mut out, &self.registry).is_err() {
             out.clear();

@@ -67,6 +67,9 @@ impl Statement {
 struct Builder {
     params: Vec<Param>,
     aliases: usize,
+    /// Placeholders name the columns of [`read_batch`]'s `unnest` (`pgrst_batch.p1`)
+    /// instead of the statement's parameters (`$1`).
+    batch_columns: bool,
 }
 
 fn relation_name(relation: &Relation) -> String {
@@ -80,11 +83,17 @@ impl Builder {
         out
     }
 
-    /// Appends the placeholder (`$n`) of a new parameter.
+    /// Appends the placeholder (`$n`, or `pgrst_batch.pn` for a batch) of a new
+    /// parameter.
     fn bind_into(&mut self, out: &mut String, param: Param) {
         self.params.push(param);
+        let n = self.params.len();
         // Writing to a String cannot fail.
-        let _ = write!(out, "${}", self.params.len());
+        let _ = if self.batch_columns {
+            write!(out, "pgrst_batch.p{n}")
+        } else {
+            write!(out, "${n}")
+        };
     }
 
     fn alias(&mut self) -> String {
@@ -378,7 +387,107 @@ pub fn read(
     version: Option<VersionSource>,
     known_changes: Option<i64>,
 ) -> Statement {
-    let mut b = Builder::default();
+    read_with(Builder::default(), plan, version, known_changes)
+}
+
+/// [`read`] for many requests at once, sent by `tenant::batch` when concurrent
+/// requests run the same read with different values: the parameters are arrays,
+/// one element per request, and the answer is one row per request, [`read`]'s
+/// columns followed by the request's 1-based position in the arrays. `None` when a
+/// parameter is itself an array (`unnest` would flatten it).
+///
+/// Each request's read is a `LATERAL` subquery over one row of `unnest`, so it sees
+/// its own values only and answers exactly one row (an aggregate without `GROUP BY`),
+/// and all of them share one snapshot, taken after every request in the batch arrived.
+pub fn read_batch(
+    plan: &ReadPlan,
+    version: Option<VersionSource>,
+    known_changes: Option<i64>,
+) -> Option<BatchStatement> {
+    let builder = Builder {
+        batch_columns: true,
+        ..Builder::default()
+    };
+    let each = read_with(builder, plan, version, known_changes);
+    if each.params.is_empty() || each.params.iter().any(|p| matches!(p, Param::TextArray(_))) {
+        return None;
+    }
+    let count = each.params.len();
+    let mut text = String::with_capacity(each.text.len() + 160 + 12 * count);
+    text.push_str("SELECT pgrst_q.*, pgrst_batch.pgrst_n FROM unnest(");
+    for n in 1..=count {
+        let _ = write!(text, "{}${n}", if n > 1 { ", " } else { "" });
+    }
+    text.push_str(") WITH ORDINALITY AS pgrst_batch(");
+    for n in 1..=count {
+        let _ = write!(text, "p{n}, ");
+    }
+    text.push_str("pgrst_n) CROSS JOIN LATERAL (");
+    text.push_str(&each.text);
+    text.push_str(") AS pgrst_q");
+    let types = each
+        .params
+        .iter()
+        .map(|p| match p {
+            Param::Int(_) => Type::INT8_ARRAY,
+            Param::Text(_) | Param::TextArray(_) => Type::TEXT_ARRAY,
+        })
+        .collect();
+    Some(BatchStatement { text, types })
+}
+
+/// A statement that runs one read for many requests (see [`read_batch`]).
+#[derive(Debug)]
+pub struct BatchStatement {
+    /// The SQL text.
+    pub text: String,
+    /// Its parameter types: an array for each parameter of the single read.
+    pub types: Vec<Type>,
+}
+
+impl BatchStatement {
+    /// The parameter values for `reads`, statements [`read`] built from plans that
+    /// gave this batch statement: each parameter as an array of every read's value.
+    /// `None` when the reads' parameters do not line up with the batch's.
+    pub fn values<'a>(
+        &self,
+        reads: &[&'a Statement],
+    ) -> Option<Vec<Box<dyn ToSql + Sync + Send + 'a>>> {
+        let mut values: Vec<Box<dyn ToSql + Sync + Send + 'a>> =
+            Vec::with_capacity(self.types.len());
+        for (position, ty) in self.types.iter().enumerate() {
+            let column = reads.iter().copied().map(|read| read.params.get(position));
+            if *ty == Type::INT8_ARRAY {
+                let ints: Option<Vec<i64>> = column
+                    .map(|p| match p {
+                        Some(Param::Int(v)) => Some(*v),
+                        _ => None,
+                    })
+                    .collect();
+                values.push(Box::new(ints?));
+            } else {
+                let texts: Option<Vec<&'a str>> = column
+                    .map(|p| match p {
+                        Some(Param::Text(v)) => Some(v.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                values.push(Box::new(texts?));
+            }
+        }
+        let aligned = reads
+            .iter()
+            .all(|read| read.params.len() == self.types.len());
+        aligned.then_some(values)
+    }
+}
+
+fn read_with(
+    mut b: Builder,
+    plan: &ReadPlan,
+    version: Option<VersionSource>,
+    known_changes: Option<i64>,
+) -> Statement {
     let alias = b.alias();
     let list = b.shape(&alias, &plan.shape);
     let where_clause = b.where_clause(&alias, &plan.filter, &plan.shape);

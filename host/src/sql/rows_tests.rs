@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use super::{read, reusable_count, Param};
+use super::{read, read_batch, reusable_count, Param};
 use crate::plan::{read::plan, CountMode};
 use crate::plugins::filter_types::{
     Condition, Field, Filter, FilterNode, NodeKind, Operand, Operator, Query,
@@ -75,6 +75,49 @@ fn a_read_by_key_counts_nothing_but_its_page() {
         statement.params,
         vec![Param::Text("42".into()), Param::Int(1)]
     );
+}
+
+#[test]
+fn a_batch_runs_the_read_once_for_each_row_of_its_values() {
+    let (schema, relation) = products();
+    let by_key = |key: &str| {
+        plan(
+            &schema,
+            &relation,
+            &everything(),
+            CountMode::None,
+            Some(key),
+        )
+        .unwrap()
+    };
+    let version = Some(VersionSource::Constant);
+    let batch = read_batch(&by_key("42"), version, None).expect("a read by key batches");
+    assert_eq!(
+        batch.text,
+        "SELECT pgrst_q.*, pgrst_batch.pgrst_n FROM unnest($1, $2) WITH ORDINALITY \
+         AS pgrst_batch(p1, p2, pgrst_n) CROSS JOIN LATERAL (SELECT \
+         coalesce(json_agg(pgrst_page)::text, '[]'), count(*), NULL::bigint, \
+         dl_meta.schema_version() FROM (SELECT t0.\"id\" AS \"id\", t0.\"name\" AS \"name\" \
+         FROM \"tenant_custom\".\"products\" AS t0 WHERE t0.\"id\" = pgrst_batch.p1::bigint \
+         LIMIT pgrst_batch.p2) AS pgrst_page) AS pgrst_q"
+    );
+    let (one, two) = (
+        read(&by_key("1"), version, None),
+        read(&by_key("2"), version, None),
+    );
+    let values = batch.values(&[&one, &two]).expect("the reads line up");
+    assert_eq!(
+        format!("{values:?}"),
+        r#"[["1", "2"], [1, 1]]"#,
+        "one array of each parameter"
+    );
+    // A read whose parameters are not the batch's is refused, not mixed in.
+    let list = read(
+        &plan(&schema, &relation, &everything(), CountMode::None, None).unwrap(),
+        version,
+        None,
+    );
+    assert!(batch.values(&[&one, &list]).is_none());
 }
 
 #[test]

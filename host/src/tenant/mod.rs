@@ -1,6 +1,7 @@
 //! Tenancy: resolving a workspace, its pools, provisioning its database, and the one
 //! function that runs tenant work in a transaction with the tenant context set.
 
+mod batch;
 mod collections;
 mod directory;
 mod driver;
@@ -17,6 +18,7 @@ use std::sync::Arc;
 use futures::FutureExt;
 use uuid::Uuid;
 
+pub use batch::{BatchCounters, Leading, Turn};
 pub use collections::Collections;
 pub use directory::Directory;
 pub use lane::Shared;
@@ -166,6 +168,11 @@ impl Tenancy {
     pub async fn shared(&self, workspace: &Workspace) -> Result<Option<Shared>, TenantError> {
         let pool = self.tenant_pool(workspace, PoolKind::Api).await?;
         Ok(pool.shared().await?)
+    }
+
+    /// The workspace's API pool, with its lane and batches.
+    pub async fn api_pool(&self, workspace: &Workspace) -> Result<TenantPool, TenantError> {
+        self.tenant_pool(workspace, PoolKind::Api).await
     }
 
     /// The pool and lane of `kind`, opened with the role's login on first use.

@@ -13,10 +13,12 @@ use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
+use super::batch::{BatchCounters, Batches, Turn, Unanswered};
 use super::driver::OneTurnLate;
 use super::lane::{Lane, Shared, MIN_POOL_FOR_LANE};
 use crate::cluster::Cluster;
 use crate::config::PoolSettings;
+use crate::sql::rows::{BatchStatement, Statement};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -52,13 +54,34 @@ pub struct TenantPool {
     /// The pool.
     pub pool: Pool,
     lane: Option<Arc<Lane>>,
+    batches: Option<Arc<Batches>>,
 }
 
 impl TenantPool {
-    fn new(kind: PoolKind, pool: Pool) -> Self {
+    fn new(kind: PoolKind, pool: Pool, counters: &Arc<BatchCounters>) -> Self {
         let lane = (kind == PoolKind::Api && pool.status().max_size >= MIN_POOL_FOR_LANE)
             .then(|| Arc::new(Lane::new(pool.clone())));
-        Self { pool, lane }
+        let batches = lane
+            .as_ref()
+            .map(|lane| Arc::new(Batches::new(lane.clone(), pool.clone(), counters.clone())));
+        Self {
+            pool,
+            lane,
+            batches,
+        }
+    }
+
+    /// The turn of a context-free read (see [`super::batch`]): its own statement at
+    /// once when the pool has no lane.
+    pub async fn read_turn(
+        &self,
+        statement: Statement,
+        batch: impl FnOnce() -> Option<BatchStatement>,
+    ) -> Result<Turn, Unanswered> {
+        match &self.batches {
+            Some(batches) => batches.turn(statement, batch).await,
+            None => Ok(Turn::Own(statement, None)),
+        }
     }
 
     /// A shared connection of the lane, for one statement that needs no session
@@ -77,6 +100,7 @@ pub struct TenantPools {
     pools: Cache<(Uuid, PoolKind), TenantPool>,
     permits: Arc<Semaphore>,
     trim: Arc<Notify>,
+    batch_counters: Arc<BatchCounters>,
     cluster: Cluster,
     settings: PoolSettings,
 }
@@ -92,6 +116,7 @@ impl TenantPools {
             pools,
             permits: Arc::new(Semaphore::new(settings.max_server_connections)),
             trim: Arc::new(Notify::new()),
+            batch_counters: Arc::default(),
             cluster,
             settings,
         };
@@ -120,7 +145,7 @@ impl TenantPools {
         self.pools
             .try_get_with((workspace, kind), async {
                 let pool = self.build(kind, target.await?)?;
-                Ok(TenantPool::new(kind, pool))
+                Ok(TenantPool::new(kind, pool, &self.batch_counters))
             })
             .await
     }
@@ -145,6 +170,11 @@ impl TenantPools {
     /// Server connections open now, across all pools.
     pub fn open_connections(&self) -> usize {
         self.settings.max_server_connections - self.permits.available_permits()
+    }
+
+    /// Batched reads since start, across workspaces.
+    pub fn batch_counters(&self) -> &BatchCounters {
+        &self.batch_counters
     }
 
     /// The configured ceiling.

@@ -27,7 +27,7 @@ use crate::plugins::filter_types::Query;
 use crate::plugins::{PluginError, PluginFault, PluginKind};
 use crate::schema_cache::{self, Relation, SchemaCache};
 use crate::sql::rows::{self as statements, Statement};
-use crate::tenant::{set_context_with_version, Session, TenantContext};
+use crate::tenant::{set_context_with_version, Session, TenantContext, TenantError, Turn};
 
 /// Above this many estimated rows, `count=estimated` answers the estimate.
 pub const ESTIMATE_THRESHOLD: i64 = 1_000;
@@ -357,24 +357,12 @@ impl<'a> Rows<'a> {
             plan.apply_grants(&grants).map_err(authorizer_fault)?;
             let reuse = self.reusable_count(&schema, &plan);
             let reuse = reuse.as_ref();
-            let shared = if context_free {
-                self.state.tenancy.shared(self.workspace).await?
+            let (outcome, session) = if context_free {
+                self.context_free_read(&schema, &plan, reuse).await?
             } else {
-                None
-            };
-            let (outcome, session) = match &shared {
-                Some(shared) => (
-                    self.run_context_free_read(shared.client(), &schema, &plan, reuse)
-                        .await,
-                    None,
-                ),
-                None => {
-                    let (outcome, session) = self
-                        .read_in_session(&schema, &plan, context_free, reuse)
-                        .boxed()
-                        .await?;
-                    (outcome, Some(session))
-                }
+                let (outcome, session) =
+                    self.read_in_session(&schema, &plan, reuse).boxed().await?;
+                (outcome, Some(session))
             };
             match outcome {
                 Ok(Outcome::Done(page)) => {
@@ -387,25 +375,103 @@ impl<'a> Rows<'a> {
                 Err(e) if attempt < 2 && is_stale_schema(&e) => {}
                 Err(e) => return Err(ApiError::from_db(e)),
             }
-            drop(shared);
             schema = self.reload_after_stale(session).boxed().await?;
         }
         Err(ApiError::database_unavailable())
     }
 
-    /// A read in a session of its own: the lane was busy, or the read needs the
-    /// tenant context.
+    /// A read of context-free tables only: batched with concurrent requests running
+    /// the same statement when it asks no estimate (see `tenant::batch`), else on the
+    /// workspace's lane, else in a session of its own (returned, to be released).
+    #[allow(clippy::type_complexity)]
+    async fn context_free_read(
+        &self,
+        schema: &SchemaCache,
+        plan: &ReadPlan,
+        reuse: Option<&ReusableCount>,
+    ) -> Result<
+        (
+            Result<Outcome<Page>, tokio_postgres::Error>,
+            Option<Session>,
+        ),
+        ApiError,
+    > {
+        let pool = self.state.tenancy.api_pool(self.workspace).await?;
+        let statement = self.context_free_statement(schema, plan, reuse);
+        let (statement, _leading) = if plan.count.wants_estimate() {
+            (statement, None)
+        } else {
+            let batch = || {
+                statements::read_batch(
+                    plan,
+                    Some(schema.version_source),
+                    reuse.map(ReusableCount::known_changes),
+                )
+            };
+            let turn = pool
+                .read_turn(statement, batch)
+                .await
+                .map_err(|_| ApiError::database_unavailable())?;
+            match turn {
+                Turn::Row(row) => return Ok((Ok(self.page_of(&row, schema, reuse)), None)),
+                Turn::Own(statement, leading) => (statement, leading),
+            }
+        };
+        if let Some(shared) = pool.shared().await.map_err(TenantError::from)? {
+            let outcome = self
+                .run_context_free_read(shared.client(), schema, plan, reuse, statement)
+                .await;
+            return Ok((outcome, None));
+        }
+        let session = self.state.tenancy.session(self.workspace).await?;
+        let outcome = self
+            .run_context_free_read(session.client(), schema, plan, reuse, statement)
+            .await;
+        Ok((outcome, Some(session)))
+    }
+
+    /// The statement of a read of context-free tables: one statement in its own
+    /// implicit transaction, carrying the schema version.
+    fn context_free_statement(
+        &self,
+        schema: &SchemaCache,
+        plan: &ReadPlan,
+        reuse: Option<&ReusableCount>,
+    ) -> Statement {
+        statements::read(
+            plan,
+            Some(schema.version_source),
+            reuse.map(ReusableCount::known_changes),
+        )
+    }
+
+    /// The page a context-free read answered without an estimate, or `Stale` when its
+    /// schema version is not the cache's.
+    fn page_of(
+        &self,
+        row: &tokio_postgres::Row,
+        schema: &SchemaCache,
+        reuse: Option<&ReusableCount>,
+    ) -> Outcome<Page> {
+        if row.get::<_, i64>(3) != schema.version {
+            return Outcome::Stale;
+        }
+        Outcome::Done(Page {
+            data: row.get(0),
+            len: row.get(1),
+            total: self.exact_total(row, reuse),
+        })
+    }
+
+    /// A read in a session of its own: the read needs the tenant context.
     async fn read_in_session(
         &self,
         schema: &SchemaCache,
         plan: &ReadPlan,
-        context_free: bool,
         reuse: Option<&ReusableCount>,
     ) -> Result<(Result<Outcome<Page>, tokio_postgres::Error>, Session), ApiError> {
         let session = self.state.tenancy.session(self.workspace).await?;
-        let outcome = self
-            .run_read(&session, schema, plan, context_free, reuse)
-            .await;
+        let outcome = self.run_read(&session, schema, plan, reuse).await;
         Ok((outcome, session))
     }
 
@@ -423,22 +489,15 @@ impl<'a> Rows<'a> {
         Ok(schema)
     }
 
-    /// Runs the read; `context_free` when every relation it touches is
-    /// [`Relation::context_free`].
+    /// Runs a read that needs the tenant context, in a transaction that sets it.
     async fn run_read(
         &self,
         session: &Session,
         schema: &SchemaCache,
         plan: &ReadPlan,
-        context_free: bool,
         reuse: Option<&ReusableCount>,
     ) -> Result<Outcome<Page>, tokio_postgres::Error> {
         let client = session.client();
-        if context_free {
-            return self
-                .run_context_free_read(client, schema, plan, reuse)
-                .await;
-        }
         let statement = statements::read(plan, None, reuse.map(ReusableCount::known_changes));
         let context = client
             .prepare_cached(set_context_with_version(schema.version_source))
@@ -490,43 +549,36 @@ impl<'a> Rows<'a> {
         }))
     }
 
-    /// A read of context-free tables only (see [`Relation::context_free`]): one
-    /// statement in its own implicit transaction, carrying the schema version, with
-    /// no BEGIN, tenant context or COMMIT — a quarter of the statements the server
-    /// would otherwise run for a primary-key read. `client` may be a shared lane
-    /// connection: nothing here leaves state on it.
+    /// Runs `statement`, the [`Self::context_free_statement`] of a read of
+    /// context-free tables only (see [`Relation::context_free`]): no BEGIN, tenant
+    /// context or COMMIT, a quarter of the statements the server would otherwise run
+    /// for a primary-key read. `client` may be a shared lane connection: nothing here
+    /// leaves state on it.
     async fn run_context_free_read(
         &self,
         client: &ClientWrapper,
         schema: &SchemaCache,
         plan: &ReadPlan,
         reuse: Option<&ReusableCount>,
+        statement: Statement,
     ) -> Result<Outcome<Page>, tokio_postgres::Error> {
-        let statement = statements::read(
-            plan,
-            Some(schema.version_source),
-            reuse.map(ReusableCount::known_changes),
-        );
         let main = client
             .prepare_typed_cached(&statement.text, &statement.types())
             .await?;
         let values = statement.values();
-        let (row, estimate) = if !plan.count.wants_estimate() {
-            (client.query_one(&main, &values).await?, None)
-        } else {
-            let (row, estimate) = futures::join!(
-                client.query_one(&main, &values),
-                self.estimate(client, plan)
-            );
-            (row?, Some(estimate?))
-        };
+        if !plan.count.wants_estimate() {
+            let row = client.query_one(&main, &values).await?;
+            return Ok(self.page_of(&row, schema, reuse));
+        }
+        let (row, estimate) = futures::join!(
+            client.query_one(&main, &values),
+            self.estimate(client, plan)
+        );
+        let (row, estimate) = (row?, estimate?);
         if row.get::<_, i64>(3) != schema.version {
             return Ok(Outcome::Stale);
         }
-        let total = match estimate {
-            None => self.exact_total(&row, reuse),
-            Some(estimate) => self.estimated_total(client, plan, estimate).await?,
-        };
+        let total = self.estimated_total(client, plan, estimate).await?;
         Ok(Outcome::Done(Page {
             data: row.get(0),
             len: row.get(1),
