@@ -44,7 +44,7 @@ async fn concurrent_reads_each_get_their_own_answer_and_errors_stay_their_own() 
 }
 
 #[tokio::test]
-async fn concurrent_reads_by_key_are_batched_and_each_gets_its_own_row() {
+async fn concurrent_reads_are_batched_and_each_gets_its_own_answer() {
     // A server of its own, so that its batch counters count this test's reads only.
     let server = support::Plinth::start(support::ServerOptions {
         database_url: Some(support::shared_cluster().url()),
@@ -107,6 +107,46 @@ async fn concurrent_reads_by_key_are_batched_and_each_gets_its_own_row() {
         }
     }
     assert_eq!(f.ids("products", "order=id").await, vec![1, 2, 3, 4, 5, 6]);
+
+    // Lists of one statement with different filter values batch too, and each
+    // keeps its own rows, order and limit.
+    let cheapest_three_from = |price: &str| -> Vec<i64> {
+        match price {
+            "10" => vec![3, 6, 2],
+            "20" => vec![2, 1, 4],
+            "50" => vec![1, 4, 5],
+            "80" => vec![4, 5],
+            "100" => vec![5],
+            _ => vec![],
+        }
+    };
+    let before = batched_reads(&server).await;
+    let mut batched_lists = 0;
+    for round in 0..5 {
+        let mut requests = Vec::new();
+        for i in 0..96 {
+            let price = ["10", "20", "50", "80", "100", "500"][(i + round) % 6];
+            let query = format!("select=id&price=gte.{price}&order=price.asc&limit=3");
+            let (api, path) = (f.api.clone(), f.path("products", &query));
+            requests.push(tokio::spawn(async move { (price, api.get(&path).await) }));
+        }
+        for request in requests {
+            let (price, resp) = request.await.expect("the request task");
+            assert_eq!(resp.status, 200, "{}", resp.body);
+            let ids: Vec<i64> = resp.body["data"]
+                .as_array()
+                .expect("a list")
+                .iter()
+                .filter_map(|row| row["id"].as_i64())
+                .collect();
+            assert_eq!(ids, cheapest_three_from(price), "price >= {price}");
+        }
+        batched_lists = batched_reads(&server).await - before;
+        if batched_lists > 0 {
+            break;
+        }
+    }
+    assert!(batched_lists > 0, "no list was answered by a batch");
 }
 
 /// `plinth_batched_reads` of `server`'s metrics.

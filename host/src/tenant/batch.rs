@@ -1,13 +1,13 @@
 //! Reads batched on a workspace's lane. When concurrent requests run the same
 //! context-free read (a read by key, say) with different values, those that arrive
-//! while [`MAX_RUNNING`] of them are already in flight wait, and go out together as
+//! while [`max_running`] of them are already in flight wait, and go out together as
 //! one statement over `unnest` of their values ([`crate::sql::rows::read_batch`]):
 //! the server then runs one transaction, one executor start and one round trip for
 //! the lot instead of one each. With pgbench on 2026-12-05, reads by key in batches
 //! of 4, 8 and 16 cost PostgreSQL (and its client) 2.3, 3.3 and 4.4 times less each
 //! than one statement per read.
 //!
-//! A request that finds fewer than [`MAX_RUNNING`] in flight runs its own statement
+//! A request that finds fewer than [`max_running`] in flight runs its own statement
 //! at once, as it would without batching, so a lone request waits no longer than
 //! before; what queued meanwhile goes out when it is done, from a task that keeps
 //! going while requests keep queueing (the pattern of `control::group_commit`). A
@@ -29,8 +29,13 @@ use super::lane::Lane;
 use crate::sql::rows::{BatchStatement, Statement};
 
 /// Statements of one text in flight at once before requests queue for a batch: one
-/// per core of this machine's two, so the server's backends keep both busy.
-pub const MAX_RUNNING: usize = 2;
+/// per core (at least two), so that batches keep as many of the server's backends
+/// busy as there are cores to run them.
+pub fn max_running() -> usize {
+    static MAX_RUNNING: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *MAX_RUNNING
+        .get_or_init(|| std::thread::available_parallelism().map_or(2, |cores| cores.get().max(2)))
+}
 /// Most requests in one batch.
 pub const MAX_BATCH: usize = 64;
 
@@ -139,7 +144,7 @@ impl Batches {
                     groups.entry(key).or_insert(group)
                 }
             };
-            if group.running < MAX_RUNNING {
+            if group.running < max_running() {
                 group.running += 1;
                 let leading = Leading {
                     batches: self.clone(),
