@@ -70,6 +70,8 @@ struct Builder {
     /// Placeholders name the columns of [`read_batch`]'s `unnest` (`pgrst_batch.p1`)
     /// instead of the statement's parameters (`$1`).
     batch_columns: bool,
+    /// Positions of the parameters bound with [`Builder::bind_shared_into`].
+    shared: Vec<usize>,
 }
 
 fn relation_name(relation: &Relation) -> String {
@@ -94,6 +96,18 @@ impl Builder {
         } else {
             write!(out, "${n}")
         };
+    }
+
+    /// Appends the placeholder of a new parameter that stays a parameter of the
+    /// statement in a batch too (`$n`), so that the planner knows its value: the
+    /// page's `LIMIT` and `OFFSET`, which every read of a batch shares.
+    fn bind_shared_into(&mut self, out: &mut String, param: Param) {
+        self.params.push(param);
+        let n = self.params.len();
+        if self.batch_columns {
+            self.shared.push(n - 1);
+        }
+        let _ = write!(out, "${n}");
     }
 
     fn alias(&mut self) -> String {
@@ -387,7 +401,7 @@ pub fn read(
     version: Option<VersionSource>,
     known_changes: Option<i64>,
 ) -> Statement {
-    read_with(Builder::default(), plan, version, known_changes)
+    read_with(Builder::default(), plan, version, known_changes).0
 }
 
 /// [`read`] for many requests at once, sent by `tenant::batch` when concurrent
@@ -408,19 +422,21 @@ pub fn read_batch(
         batch_columns: true,
         ..Builder::default()
     };
-    let each = read_with(builder, plan, version, known_changes);
-    if each.params.is_empty() || each.params.iter().any(|p| matches!(p, Param::TextArray(_))) {
+    let (each, shared) = read_with(builder, plan, version, known_changes);
+    let unnested: Vec<usize> = (0..each.params.len())
+        .filter(|position| !shared.contains(position))
+        .collect();
+    if unnested.is_empty() || each.params.iter().any(|p| matches!(p, Param::TextArray(_))) {
         return None;
     }
-    let count = each.params.len();
-    let mut text = String::with_capacity(each.text.len() + 160 + 12 * count);
+    let mut text = String::with_capacity(each.text.len() + 160 + 12 * unnested.len());
     text.push_str("SELECT pgrst_q.*, pgrst_batch.pgrst_n FROM unnest(");
-    for n in 1..=count {
-        let _ = write!(text, "{}${n}", if n > 1 { ", " } else { "" });
+    for (i, position) in unnested.iter().enumerate() {
+        let _ = write!(text, "{}${}", if i > 0 { ", " } else { "" }, position + 1);
     }
     text.push_str(") WITH ORDINALITY AS pgrst_batch(");
-    for n in 1..=count {
-        let _ = write!(text, "p{n}, ");
+    for position in &unnested {
+        let _ = write!(text, "p{}, ", position + 1);
     }
     text.push_str("pgrst_n) CROSS JOIN LATERAL (");
     text.push_str(&each.text);
@@ -428,12 +444,19 @@ pub fn read_batch(
     let types = each
         .params
         .iter()
-        .map(|p| match p {
-            Param::Int(_) => Type::INT8_ARRAY,
-            Param::Text(_) | Param::TextArray(_) => Type::TEXT_ARRAY,
+        .enumerate()
+        .map(|(position, p)| match (p, shared.contains(&position)) {
+            (Param::Int(_), true) => Type::INT8,
+            (Param::Text(_) | Param::TextArray(_), true) => Type::TEXT,
+            (Param::Int(_), false) => Type::INT8_ARRAY,
+            (Param::Text(_) | Param::TextArray(_), false) => Type::TEXT_ARRAY,
         })
         .collect();
-    Some(BatchStatement { text, types })
+    Some(BatchStatement {
+        text,
+        types,
+        shared,
+    })
 }
 
 /// A statement that runs one read for many requests (see [`read_batch`]).
@@ -441,14 +464,20 @@ pub fn read_batch(
 pub struct BatchStatement {
     /// The SQL text.
     pub text: String,
-    /// Its parameter types: an array for each parameter of the single read.
+    /// Its parameter types: an array for each parameter of the single read, but for
+    /// those in `shared`.
     pub types: Vec<Type>,
+    /// Positions of the parameters every read of the batch has the same value for
+    /// (the page's limit and offset): one value each, not an array, so that
+    /// PostgreSQL plans for the page's size rather than guess it.
+    pub shared: Vec<usize>,
 }
 
 impl BatchStatement {
     /// The parameter values for `reads`, statements [`read`] built from plans that
-    /// gave this batch statement: each parameter as an array of every read's value.
-    /// `None` when the reads' parameters do not line up with the batch's.
+    /// gave this batch statement: each parameter as an array of every read's value,
+    /// or for a [`shared`](Self::shared) one, the value all of them have. `None` when
+    /// the reads' parameters do not line up with the batch's.
     pub fn values<'a>(
         &self,
         reads: &[&'a Statement],
@@ -456,8 +485,18 @@ impl BatchStatement {
         let mut values: Vec<Box<dyn ToSql + Sync + Send + 'a>> =
             Vec::with_capacity(self.types.len());
         for (position, ty) in self.types.iter().enumerate() {
-            let column = reads.iter().copied().map(|read| read.params.get(position));
-            if *ty == Type::INT8_ARRAY {
+            let mut column = reads.iter().copied().map(|read| read.params.get(position));
+            if self.shared.contains(&position) {
+                let first = column.next()??;
+                if !column.all(|p| p == Some(first)) {
+                    return None;
+                }
+                values.push(match first {
+                    Param::Int(v) => Box::new(*v),
+                    Param::Text(v) => Box::new(v.as_str()),
+                    Param::TextArray(_) => return None,
+                });
+            } else if *ty == Type::INT8_ARRAY {
                 let ints: Option<Vec<i64>> = column
                     .map(|p| match p {
                         Some(Param::Int(v)) => Some(*v),
@@ -487,7 +526,7 @@ fn read_with(
     plan: &ReadPlan,
     version: Option<VersionSource>,
     known_changes: Option<i64>,
-) -> Statement {
+) -> (Statement, Vec<usize>) {
     let alias = b.alias();
     let list = b.shape(&alias, &plan.shape);
     let where_clause = b.where_clause(&alias, &plan.filter, &plan.shape);
@@ -536,19 +575,20 @@ fn read_with(
     text.push_str(&where_clause);
     text.push_str(&order);
     text.push_str(" LIMIT ");
-    b.bind_into(&mut text, Param::Int(plan.limit));
+    b.bind_shared_into(&mut text, Param::Int(plan.limit));
     // Left out at 0: with an `OFFSET` parameter the generic plan's estimate is about
     // twice a custom plan's, so PostgreSQL would plan a read by key again on every
     // execution (0 generic plans in 7 against 2 in 7 without it, 2026-12-02).
     if plan.offset != 0 {
         text.push_str(" OFFSET ");
-        b.bind_into(&mut text, Param::Int(plan.offset));
+        b.bind_shared_into(&mut text, Param::Int(plan.offset));
     }
     text.push_str(") AS pgrst_page");
-    Statement {
+    let statement = Statement {
         text,
         params: b.params,
-    }
+    };
+    (statement, b.shared)
 }
 
 /// `EXPLAIN` of the read's filter, for the planner's row estimate.

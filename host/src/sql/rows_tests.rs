@@ -94,12 +94,12 @@ fn a_batch_runs_the_read_once_for_each_row_of_its_values() {
     let batch = read_batch(&by_key("42"), version, None).expect("a read by key batches");
     assert_eq!(
         batch.text,
-        "SELECT pgrst_q.*, pgrst_batch.pgrst_n FROM unnest($1, $2) WITH ORDINALITY \
-         AS pgrst_batch(p1, p2, pgrst_n) CROSS JOIN LATERAL (SELECT \
+        "SELECT pgrst_q.*, pgrst_batch.pgrst_n FROM unnest($1) WITH ORDINALITY \
+         AS pgrst_batch(p1, pgrst_n) CROSS JOIN LATERAL (SELECT \
          coalesce(json_agg(pgrst_page)::text, '[]'), count(*), NULL::bigint, \
          dl_meta.schema_version() FROM (SELECT t0.\"id\" AS \"id\", t0.\"name\" AS \"name\" \
          FROM \"tenant_custom\".\"products\" AS t0 WHERE t0.\"id\" = pgrst_batch.p1::bigint \
-         LIMIT pgrst_batch.p2) AS pgrst_page) AS pgrst_q"
+         LIMIT $2) AS pgrst_page) AS pgrst_q"
     );
     let (one, two) = (
         read(&by_key("1"), version, None),
@@ -108,8 +108,8 @@ fn a_batch_runs_the_read_once_for_each_row_of_its_values() {
     let values = batch.values(&[&one, &two]).expect("the reads line up");
     assert_eq!(
         format!("{values:?}"),
-        r#"[["1", "2"], [1, 1]]"#,
-        "one array of each parameter"
+        r#"[["1", "2"], 1]"#,
+        "one array of each parameter but the limit, which all share"
     );
     // A read whose parameters are not the batch's is refused, not mixed in.
     let list = read(
@@ -118,6 +118,11 @@ fn a_batch_runs_the_read_once_for_each_row_of_its_values() {
         None,
     );
     assert!(batch.values(&[&one, &list]).is_none());
+
+    // Nor are reads of another page size: the limit is the planner's to know.
+    let mut larger = read(&by_key("3"), version, None);
+    larger.params[1] = Param::Int(2);
+    assert!(batch.values(&[&one, &larger]).is_none());
 }
 
 #[test]

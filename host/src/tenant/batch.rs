@@ -122,19 +122,22 @@ impl Batches {
         }
     }
 
-    /// The turn of a read whose statement is `statement`; `batch` builds the
-    /// statement that runs it together with others (`None` when it cannot be).
+    /// The turn of a read whose statement is `statement`, grouped with the reads of
+    /// the same `key` (its text and whatever its batch statement shares, see
+    /// [`BatchStatement::shared`]); `batch` builds the statement that runs it
+    /// together with others (`None` when it cannot be).
     pub async fn turn(
         self: &Arc<Self>,
+        key: &str,
         statement: Statement,
         batch: impl FnOnce() -> Option<BatchStatement>,
     ) -> Result<Turn, Unanswered> {
         let answer = {
             let mut groups = self.lock();
-            let group = match groups.get_mut(statement.text.as_str()) {
+            let group = match groups.get_mut(key) {
                 Some(group) => group,
                 None => {
-                    let key: Arc<str> = Arc::from(statement.text.as_str());
+                    let key: Arc<str> = Arc::from(key);
                     let group = Group {
                         key: key.clone(),
                         running: 0,

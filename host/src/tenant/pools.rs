@@ -71,15 +71,16 @@ impl TenantPool {
         }
     }
 
-    /// The turn of a context-free read (see [`super::batch`]): its own statement at
-    /// once when the pool has no lane.
+    /// The turn of a context-free read, grouped by `key` (see [`super::batch`]): its
+    /// own statement at once when the pool has no lane.
     pub async fn read_turn(
         &self,
+        key: &str,
         statement: Statement,
         batch: impl FnOnce() -> Option<BatchStatement>,
     ) -> Result<Turn, Unanswered> {
         match &self.batches {
-            Some(batches) => batches.turn(statement, batch).await,
+            Some(batches) => batches.turn(key, statement, batch).await,
             None => Ok(Turn::Own(statement, None)),
         }
     }
@@ -207,8 +208,12 @@ impl TenantPools {
             Some((user, password)) => self.cluster.role_config(&target.database, user, password),
             None => self.cluster.admin_config(&target.database),
         };
+        // JIT off: the APIs' statements are short, where compiling them would cost
+        // tens of milliseconds more than it saves, and a batch of reads (see
+        // `super::batch`) multiplies a read's estimated cost by its size, which
+        // would cross the JIT threshold for statements that take a millisecond.
         config.options(format!(
-            "-c statement_timeout={} -c TimeZone=UTC",
+            "-c statement_timeout={} -c TimeZone=UTC -c jit=off",
             self.settings.statement_timeout_ms
         ));
         let manager = Manager::from_connect(

@@ -408,8 +408,11 @@ impl<'a> Rows<'a> {
                     reuse.map(ReusableCount::known_changes),
                 )
             };
+            // Reads batch with those of the same text and page window, which their
+            // batch statement passes as plain parameters (`BatchStatement::shared`).
+            let key = format!("{}\n{}:{}", statement.text, plan.limit, plan.offset);
             let turn = pool
-                .read_turn(statement, batch)
+                .read_turn(&key, statement, batch)
                 .await
                 .map_err(|_| ApiError::database_unavailable())?;
             match turn {
