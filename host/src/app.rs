@@ -133,7 +133,14 @@ async fn start_services(
         Some(&invalidations),
     )
     .await?;
-    let tenancy = Tenancy::new(control, cluster.clone(), pools, secrets, &invalidations);
+    let tenancy = Tenancy::new(
+        control,
+        cluster.clone(),
+        pools,
+        secrets,
+        settings.tenants,
+        &invalidations,
+    );
 
     let mut bouncer = None;
     let pooled = match (&settings.pooler_addr, embedded_pg) {

@@ -126,6 +126,22 @@ pub struct ServeArgs {
     /// `statement_timeout` of tenant statements [default: 30000].
     #[arg(long, env = "PLINTH_STATEMENT_TIMEOUT_MS")]
     pub statement_timeout_ms: Option<u64>,
+    /// Concurrent connections each customer login role of a workspace (read,
+    /// runtime) may open to the cluster [default: 20].
+    #[arg(long, env = "PLINTH_TENANT_CONNECTION_LIMIT")]
+    pub tenant_connection_limit: Option<u32>,
+    /// `statement_timeout` of every workspace login role, customer URIs
+    /// included [default: 60000].
+    #[arg(long, env = "PLINTH_TENANT_STATEMENT_TIMEOUT_MS")]
+    pub tenant_statement_timeout_ms: Option<u64>,
+    /// `idle_in_transaction_session_timeout` of every workspace login role
+    /// [default: 60000].
+    #[arg(long, env = "PLINTH_TENANT_IDLE_IN_TRANSACTION_MS")]
+    pub tenant_idle_in_transaction_ms: Option<u64>,
+    /// `temp_file_limit` of every workspace login role, in kB; applied when Plinth
+    /// administers the cluster as a superuser [default: 1048576, 1 GiB].
+    #[arg(long, env = "PLINTH_TENANT_TEMP_FILE_LIMIT_KB")]
+    pub tenant_temp_file_limit_kb: Option<u64>,
     /// How long an Idempotency-Key is remembered [default: 86400].
     #[arg(long, env = "PLINTH_IDEMPOTENCY_TTL_SECS")]
     pub idempotency_ttl_secs: Option<u64>,

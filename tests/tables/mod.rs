@@ -2,6 +2,7 @@
 
 mod alter;
 mod attacks;
+mod authorizer;
 mod create;
 mod data_api;
 mod query;

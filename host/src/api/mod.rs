@@ -6,6 +6,7 @@ pub mod extract;
 pub mod health;
 pub mod ingestion;
 pub mod plugins;
+pub mod row_authorizer;
 pub mod rows;
 pub mod tables;
 pub mod vault;

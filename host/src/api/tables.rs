@@ -118,6 +118,7 @@ async fn query(
     let workspace = workspace(&state, &principal, &ws, Scope::WorkspaceUpdate).await?;
     let body = crate::query::execute(
         &state.tenancy,
+        &state.plugins,
         &state.approved_queries,
         &workspace,
         &principal,

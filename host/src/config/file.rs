@@ -52,6 +52,23 @@ pub struct FileConfig {
     /// Plugin sandbox limits.
     #[serde(default)]
     pub plugins: PluginsSection,
+    /// Bounds of each workspace's login roles in PostgreSQL.
+    #[serde(default)]
+    pub tenants: TenantsSection,
+}
+
+/// `[tenants]`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TenantsSection {
+    /// `PLINTH_TENANT_CONNECTION_LIMIT`.
+    pub connection_limit: Option<u32>,
+    /// `PLINTH_TENANT_STATEMENT_TIMEOUT_MS`.
+    pub statement_timeout_ms: Option<u64>,
+    /// `PLINTH_TENANT_IDLE_IN_TRANSACTION_MS`.
+    pub idle_in_transaction_ms: Option<u64>,
+    /// `PLINTH_TENANT_TEMP_FILE_LIMIT_KB`.
+    pub temp_file_limit_kb: Option<u64>,
 }
 
 /// `[jwt]`.

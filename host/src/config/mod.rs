@@ -113,6 +113,31 @@ pub struct PoolSettings {
     pub statement_timeout_ms: u64,
 }
 
+/// Bounds on each workspace's login roles, set in PostgreSQL itself so that they
+/// hold for customer connections Plinth never sees.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TenantLimits {
+    /// `CONNECTION LIMIT` of each customer login role (read, runtime).
+    pub connection_limit: u32,
+    /// `statement_timeout` of every login role, in milliseconds.
+    pub statement_timeout_ms: u64,
+    /// `idle_in_transaction_session_timeout` of every login role, in milliseconds.
+    pub idle_in_transaction_ms: u64,
+    /// `temp_file_limit` of every login role, in kB (set by a superuser only).
+    pub temp_file_limit_kb: u64,
+}
+
+impl Default for TenantLimits {
+    fn default() -> Self {
+        Self {
+            connection_limit: 20,
+            statement_timeout_ms: 60_000,
+            idle_in_transaction_ms: 60_000,
+            temp_file_limit_kb: 1 << 20,
+        }
+    }
+}
+
 /// Sandbox limits of one plugin kind.
 #[derive(Debug, Clone, Copy)]
 pub struct PluginLimits {
@@ -183,6 +208,8 @@ pub struct Settings {
     pub http: HttpSettings,
     /// Pool limits.
     pub pools: PoolSettings,
+    /// Bounds on each workspace's login roles.
+    pub tenants: TenantLimits,
     /// Plugin limits.
     pub plugins: PluginSettings,
     /// How long idempotency records are kept.
@@ -326,6 +353,35 @@ impl Settings {
                 "must be between 1 and PLINTH_MAX_SERVER_CONNECTIONS",
             ));
         }
+        let defaults = TenantLimits::default();
+        let tenants = TenantLimits {
+            connection_limit: pick(
+                args.tenant_connection_limit,
+                file.tenants.connection_limit,
+                defaults.connection_limit,
+            ),
+            statement_timeout_ms: pick(
+                args.tenant_statement_timeout_ms,
+                file.tenants.statement_timeout_ms,
+                defaults.statement_timeout_ms,
+            ),
+            idle_in_transaction_ms: pick(
+                args.tenant_idle_in_transaction_ms,
+                file.tenants.idle_in_transaction_ms,
+                defaults.idle_in_transaction_ms,
+            ),
+            temp_file_limit_kb: pick(
+                args.tenant_temp_file_limit_kb,
+                file.tenants.temp_file_limit_kb,
+                defaults.temp_file_limit_kb,
+            ),
+        };
+        if tenants.connection_limit == 0 || tenants.statement_timeout_ms == 0 {
+            return Err(invalid(
+                "PLINTH_TENANT_CONNECTION_LIMIT",
+                "tenant limits must be positive",
+            ));
+        }
         let plugins = PluginSettings {
             filter: plugin_limits(file.plugins.filter, 50, 16 << 20, 64)?,
             // A fresh instance compiles the schema on its first call (~20 ms idle); a
@@ -349,6 +405,7 @@ impl Settings {
             log_format,
             http,
             pools,
+            tenants,
             plugins,
             idempotency_ttl: secs(pick(
                 args.idempotency_ttl_secs,

@@ -101,6 +101,10 @@ pub fn is_connection_error(error: &tokio_postgres::Error) -> bool {
     }
 }
 
+/// The SQLSTATE `dl_meta.authorized_row` raises for a row written through the
+/// scoped query that the workspace's row authorizer does not allow.
+pub const AUTHORIZER_REFUSED_ROW: &str = "PA403";
+
 impl ApiError {
     /// Maps a database error on a tenant statement: constraint violations to 409/400,
     /// privilege errors to 403, a timeout to 504, an unreachable server to 503, and any
@@ -118,7 +122,9 @@ impl ApiError {
         if let Some(detail) = db.detail() {
             message = format!("{message} ({detail})");
         }
-        let (status, stable) = if *code == SqlState::UNIQUE_VIOLATION {
+        let (status, stable) = if code.code() == AUTHORIZER_REFUSED_ROW {
+            (StatusCode::FORBIDDEN, "denied_by_authorizer")
+        } else if *code == SqlState::UNIQUE_VIOLATION {
             (StatusCode::CONFLICT, "unique_violation")
         } else if *code == SqlState::FOREIGN_KEY_VIOLATION {
             (StatusCode::CONFLICT, "foreign_key_violation")

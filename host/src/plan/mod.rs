@@ -13,7 +13,7 @@ mod where_clause;
 pub mod write;
 
 pub use error::PlanError;
-pub use grants::{Grant, GrantOp, GrantValue, Grants};
+pub use grants::{conditions, Grant, GrantOp, GrantValue, Grants, WriteGrants};
 pub use relationship::{relate, Link};
 pub use types::*;
 

@@ -131,7 +131,7 @@ impl ReadPlan {
 }
 
 /// Appends the relations embedded below `shape`, depth first.
-fn embedded_relations(shape: &Shape, out: &mut Vec<Arc<Relation>>) {
+pub(super) fn embedded_relations(shape: &Shape, out: &mut Vec<Arc<Relation>>) {
     for item in &shape.items {
         if let Item::Embed(e) = item {
             out.push(e.relation.clone());

@@ -8,9 +8,9 @@ use serde::de::IgnoredAny;
 use serde::Deserialize;
 
 use super::error::PlanError;
-use super::grants::Grants;
-use super::read::key_condition;
-use super::select::shape;
+use super::grants::{conditions, Grants, WriteGrants};
+use super::read::{embedded_relations, key_condition};
+use super::select::{each_embed, shape};
 use super::types::{Expr, Shape};
 use super::where_clause::tree;
 use crate::plugins::filter_types::Query;
@@ -53,8 +53,12 @@ pub struct InsertPlan {
     /// What to return of the inserted rows; `None` when the response leaves them out
     /// (they are still counted and checked).
     pub returning: Option<Shape>,
-    /// Conditions every inserted row must meet (the authorizer's).
+    /// Conditions every inserted row must meet (the authorizer's for `insert`).
     pub checks: Vec<Expr>,
+    /// An upsert's conditions on a conflicting row, before and after its update (the
+    /// authorizer's for `update`); a conflicting row they do not hold on is left
+    /// alone and the write refused.
+    pub conflict_checks: Vec<Expr>,
 }
 
 /// A planned update.
@@ -220,6 +224,7 @@ pub fn insert(
         conflict,
         returning: Some(shape(schema, relation, query, &query.top)?),
         checks: Vec::new(),
+        conflict_checks: Vec::new(),
     })
 }
 
@@ -283,28 +288,63 @@ pub fn delete(
     })
 }
 
+/// The relations a write's returned rows embed, each read under the authorizer's
+/// `select` predicates.
+pub fn returned_relations(returning: Option<&Shape>) -> Vec<Arc<Relation>> {
+    let mut out = Vec::new();
+    if let Some(shape) = returning {
+        embedded_relations(shape, &mut out);
+    }
+    out
+}
+
+/// ANDs each embedded relation's read conditions into the returned rows' embeds.
+fn filter_embeds(returning: Option<&mut Shape>, grants: &Grants) -> Result<(), String> {
+    match returning {
+        Some(shape) => each_embed(shape, &mut |e| {
+            let extra = grants.conditions(&e.relation)?;
+            e.filter.extend(extra);
+            Ok(())
+        }),
+        None => Ok(()),
+    }
+}
+
 impl InsertPlan {
-    /// ANDs the authorizer's conditions as checks on the new rows.
-    pub fn apply_grants(&mut self, grants: &Grants) -> Result<(), String> {
-        self.checks = grants.conditions(&self.relation)?;
-        Ok(())
+    /// Whether the statement may update existing rows (`ON CONFLICT ... DO UPDATE`).
+    pub fn updates_on_conflict(&self) -> bool {
+        self.conflict.as_ref().is_some_and(|conflict| {
+            conflict.action == ConflictAction::Merge
+                && self.columns.iter().any(|c| !conflict.columns.contains(c))
+        })
+    }
+
+    /// The authorizer's conditions: checks on the new rows, and for an upsert the
+    /// conditions a conflicting row must meet to be updated.
+    pub fn apply_grants(&mut self, grants: &WriteGrants) -> Result<(), String> {
+        self.checks = conditions(&grants.target, &self.relation)?;
+        if let Some(update) = &grants.conflict_update {
+            self.conflict_checks = conditions(update, &self.relation)?;
+        }
+        filter_embeds(self.returning.as_mut(), &grants.embeds)
     }
 }
 
 impl UpdatePlan {
     /// The authorizer's conditions select the rows and check them afterwards.
-    pub fn apply_grants(&mut self, grants: &Grants) -> Result<(), String> {
-        let conditions = grants.conditions(&self.relation)?;
+    pub fn apply_grants(&mut self, grants: &WriteGrants) -> Result<(), String> {
+        let conditions = conditions(&grants.target, &self.relation)?;
         self.filter.extend(conditions.iter().cloned());
         self.checks = conditions;
-        Ok(())
+        filter_embeds(self.returning.as_mut(), &grants.embeds)
     }
 }
 
 impl DeletePlan {
     /// The authorizer's conditions select the rows.
-    pub fn apply_grants(&mut self, grants: &Grants) -> Result<(), String> {
-        self.filter.extend(grants.conditions(&self.relation)?);
-        Ok(())
+    pub fn apply_grants(&mut self, grants: &WriteGrants) -> Result<(), String> {
+        self.filter
+            .extend(conditions(&grants.target, &self.relation)?);
+        filter_embeds(self.returning.as_mut(), &grants.embeds)
     }
 }

@@ -63,6 +63,14 @@ pub struct Checked {
     pub kind: StatementKind,
     /// The physical names of the workspace's tables it uses.
     pub physical: Vec<String>,
+    /// The table name of each physical name it uses.
+    pub table_names: HashMap<String, String>,
+    /// The statement as rewritten, for the row authorizer's conditions
+    /// ([`super::enforce`]).
+    pub statement: Statement,
+    /// Whether the last result column is the row authorizer's check of written
+    /// rows, which the client never sees.
+    pub hidden_check: bool,
 }
 
 /// Checks `sql` against the workspace's tables (`table_name` → `physical_name`).
@@ -92,6 +100,7 @@ pub fn check(sql: &str, tables: &HashMap<String, String>) -> Result<Checked, Ref
         ctes: HashSet::new(),
         function_relation: false,
         physical: Vec::new(),
+        table_names: HashMap::new(),
         refusal: None,
     };
     collect_ctes(&statement, &mut guard.ctes)?;
@@ -103,6 +112,9 @@ pub fn check(sql: &str, tables: &HashMap<String, String>) -> Result<Checked, Ref
         sql: statement.to_string(),
         kind,
         physical: guard.physical,
+        table_names: guard.table_names,
+        statement,
+        hidden_check: false,
     })
 }
 
@@ -235,6 +247,8 @@ struct Guard<'a> {
     function_relation: bool,
     /// The physical names the statement was rewritten to.
     physical: Vec<String>,
+    /// Physical name → table name.
+    table_names: HashMap<String, String>,
     refusal: Option<Refusal>,
 }
 
@@ -374,6 +388,7 @@ impl VisitorMut for Guard<'_> {
                     ObjectNamePart::Identifier(Ident::with_quote('"', physical.as_str())),
                 ]);
                 self.physical.push(physical.clone());
+                self.table_names.insert(physical.clone(), name);
                 ControlFlow::Continue(())
             }
             None => self.stop(refuse(

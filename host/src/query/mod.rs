@@ -3,6 +3,7 @@
 //! transaction and renders `{columns, rows, row_count}`.
 
 pub mod approved;
+pub mod enforce;
 pub mod functions;
 pub mod guard;
 pub mod run;
@@ -11,9 +12,11 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 
+use crate::api::row_authorizer::{RowAuthorizer, DENIED_BY_AUTHORIZER};
 use crate::auth::Principal;
 use crate::control::workspaces::Workspace;
 use crate::error::ApiError;
+use crate::plugins::PluginRuntime;
 use crate::tenant::{Access, Names, Tenancy, TenantContext};
 
 pub use approved::Approvals;
@@ -30,7 +33,9 @@ impl From<Refusal> for ApiError {
     }
 }
 
-/// Checks and runs `sql` for `principal` in `workspace`; returns the JSON body.
+/// Checks and runs `sql` for `principal` in `workspace`; returns the JSON body. The
+/// workspace's row authorizer decides on every table the statement touches, and its
+/// conditions are enforced inside the statement ([`enforce`]).
 ///
 /// The table names come from the process's cache. Before a name the cached ones
 /// lack is refused, or when a table they name turns out to be gone, the names are
@@ -38,6 +43,7 @@ impl From<Refusal> for ApiError {
 /// dropped a moment ago on another replica is seen as it now is.
 pub async fn execute(
     tenancy: &Tenancy,
+    plugins: &PluginRuntime,
     approvals: &Approvals,
     workspace: &Workspace,
     principal: &Principal,
@@ -46,7 +52,7 @@ pub async fn execute(
 ) -> Result<String, ApiError> {
     let attempt_with = |names: Arc<Names>| async move {
         attempt(
-            tenancy, approvals, workspace, principal, sql, timeout_ms, &names,
+            tenancy, plugins, approvals, workspace, principal, sql, timeout_ms, &names,
         )
         .await
     };
@@ -60,8 +66,10 @@ pub async fn execute(
 }
 
 /// One check and run of `sql` against the table names `tables`.
+#[allow(clippy::too_many_arguments)]
 async fn attempt(
     tenancy: &Tenancy,
+    plugins: &PluginRuntime,
     approvals: &Approvals,
     workspace: &Workspace,
     principal: &Principal,
@@ -70,6 +78,12 @@ async fn attempt(
     tables: &Names,
 ) -> Result<String, ApiError> {
     let checked = guard::check(sql, tables)?;
+    let authorizer = RowAuthorizer::resolve(plugins, workspace, principal).await?;
+    let checked = if authorizer.allows_everything() {
+        checked
+    } else {
+        enforce::apply(checked, &authorizer).await?
+    };
     let ctx = TenantContext {
         workspace,
         principal,
@@ -96,6 +110,7 @@ async fn attempt(
 /// unreachable database keeps its 503.
 fn runtime_error(error: ApiError) -> ApiError {
     match error.status {
+        StatusCode::FORBIDDEN if error.code == DENIED_BY_AUTHORIZER => error,
         StatusCode::CONFLICT | StatusCode::FORBIDDEN | StatusCode::GATEWAY_TIMEOUT => ApiError {
             status: StatusCode::BAD_REQUEST,
             ..error

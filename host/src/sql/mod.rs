@@ -4,6 +4,7 @@
 
 pub mod records;
 pub mod rows;
+pub mod scoped;
 
 /// Quotes an identifier: wraps it in double quotes and doubles any inside.
 /// Accepts any string; the result is always a single identifier token.

@@ -8,7 +8,7 @@ use std::fmt::Write as _;
 
 use super::{push_ident, quote_ident, quote_qualified};
 use crate::plan::read::ReadPlan;
-use crate::plan::write::{ConflictAction, DeletePlan, InsertPlan, UpdatePlan};
+use crate::plan::write::{DeletePlan, InsertPlan, UpdatePlan};
 use crate::plan::{ColumnRef, CompareOp, Embed, Expr, IsTest, Item, Nulls, Order, Shape};
 use crate::schema_cache::{Relation, VersionSource};
 
@@ -359,8 +359,8 @@ impl Builder {
     }
 
     /// The three result columns of a write: returned rows as JSON, their count, and
-    /// how many of them break the authorizer's checks.
-    fn write_result(&mut self, returning: Option<&Shape>, checks: &[Expr]) -> String {
+    /// how many rows break the authorizer's checks.
+    fn write_result(&mut self, returning: Option<&Shape>, checks: &Checks) -> String {
         let rendered = match returning {
             Some(shape) => {
                 let alias = self.alias();
@@ -369,15 +369,49 @@ impl Builder {
             }
             None => "'[]'::text".to_owned(),
         };
-        let violations = if checks.is_empty() {
-            "0::bigint".to_owned()
-        } else {
-            let check_alias = self.alias();
-            let all = self.expr(&check_alias, &Expr::All(checks.to_vec()));
-            format!("(SELECT count(*) FROM pgrst_rows AS {check_alias} WHERE NOT coalesce({all}, false))")
+        let violations = match checks {
+            Checks::Rows(checks) if checks.is_empty() => "0::bigint".to_owned(),
+            Checks::Rows(checks) => {
+                let alias = self.alias();
+                let all = self.expr(&alias, &Expr::All(checks.to_vec()));
+                format!(
+                    "(SELECT count(*) FROM pgrst_rows AS {alias} WHERE NOT coalesce({all}, false))"
+                )
+            }
+            Checks::Upsert {
+                inserted,
+                updated,
+                sent,
+            } => {
+                let alias = self.alias();
+                let mut all = |checks: &[Expr]| match checks {
+                    [] => "TRUE".to_owned(),
+                    checks => self.expr(&alias, &Expr::All(checks.to_vec())),
+                };
+                let (inserted, updated) = (all(inserted), all(updated));
+                // A conflicting row the update's conditions refused is neither
+                // inserted nor updated, so it is missing from the returned rows.
+                format!(
+                    "(SELECT count(*) FROM pgrst_rows AS {alias} WHERE NOT coalesce(CASE WHEN {alias}.pgrst_inserted THEN {inserted} ELSE {updated} END, false)) \
+                     + ({sent} - (SELECT count(*) FROM pgrst_rows))"
+                )
+            }
         };
         format!("SELECT {rendered}, (SELECT count(*) FROM pgrst_rows), {violations}")
     }
+}
+
+/// What a write's rows are checked against.
+enum Checks<'a> {
+    /// Every returned row must meet these.
+    Rows(&'a [Expr]),
+    /// An upsert that may update existing rows: inserted rows must meet `inserted`,
+    /// updated ones `updated`, and every one of the `sent` rows must be returned.
+    Upsert {
+        inserted: &'a [Expr],
+        updated: &'a [Expr],
+        sent: usize,
+    },
 }
 
 /// The read: the page as a JSON array, its length, and the exact total (or NULL in
@@ -664,6 +698,8 @@ pub fn insert(plan: &InsertPlan) -> Statement {
         .iter()
         .map(|c| format!("pgrst_r.{}", quote_ident(c)))
         .collect();
+    let guarded_upsert =
+        plan.updates_on_conflict() && !(plan.checks.is_empty() && plan.conflict_checks.is_empty());
     let conflict = match &plan.conflict {
         None => String::new(),
         Some(conflict) => {
@@ -674,18 +710,33 @@ pub fn insert(plan: &InsertPlan) -> Statement {
                 .filter(|c| !conflict.columns.contains(c))
                 .map(|c| format!("{0} = EXCLUDED.{0}", quote_ident(c)))
                 .collect();
-            if conflict.action == ConflictAction::Ignore || updates.is_empty() {
+            if !plan.updates_on_conflict() {
                 format!(" ON CONFLICT ({}) DO NOTHING", target.join(", "))
             } else {
+                // The existing row is `t`: it is updated only where the authorizer's
+                // update conditions hold on it.
+                let only_allowed = b.where_clause("t", &plan.conflict_checks, &Shape::default());
                 format!(
-                    " ON CONFLICT ({}) DO UPDATE SET {}",
+                    " ON CONFLICT ({}) DO UPDATE SET {}{only_allowed}",
                     target.join(", "),
                     updates.join(", ")
                 )
             }
         }
     };
-    let result = b.write_result(plan.returning.as_ref(), &plan.checks);
+    let (returned, checks) = if guarded_upsert {
+        (
+            "t.*, (t.xmax = 0) AS pgrst_inserted",
+            Checks::Upsert {
+                inserted: &plan.checks,
+                updated: &plan.conflict_checks,
+                sent: plan.row_count,
+            },
+        )
+    } else {
+        ("t.*", Checks::Rows(&plan.checks))
+    };
+    let result = b.write_result(plan.returning.as_ref(), &checks);
     // No columns: every row takes every default (a zero-column SELECT).
     let target = if columns.is_empty() {
         String::new()
@@ -696,7 +747,7 @@ pub fn insert(plan: &InsertPlan) -> Statement {
         text: format!(
             "WITH pgrst_rows AS (
                INSERT INTO {rel} AS t{target} SELECT {} FROM json_populate_recordset(NULL::{rel}, {rows}::json) AS pgrst_r{conflict}
-               RETURNING t.*)
+               RETURNING {returned})
              {result}",
             sources.join(", ")
         ),
@@ -717,7 +768,7 @@ pub fn update(plan: &UpdatePlan) -> Statement {
         .iter()
         .map(|c| format!("pgrst_r.{}", quote_ident(c)))
         .collect();
-    let result = b.write_result(plan.returning.as_ref(), &plan.checks);
+    let result = b.write_result(plan.returning.as_ref(), &Checks::Rows(&plan.checks));
     Statement {
         text: format!(
             "WITH pgrst_rows AS (
@@ -737,7 +788,7 @@ pub fn delete(plan: &DeletePlan) -> Statement {
     let rel = relation_name(&plan.relation);
     let alias = b.alias();
     let where_clause = b.where_clause(&alias, &plan.filter, &Shape::default());
-    let result = b.write_result(plan.returning.as_ref(), &[]);
+    let result = b.write_result(plan.returning.as_ref(), &Checks::Rows(&[]));
     Statement {
         text: format!(
             "WITH pgrst_rows AS (DELETE FROM {rel} AS {alias}{where_clause} RETURNING {alias}.*)

@@ -30,6 +30,7 @@ pub use transaction::{
 };
 
 use crate::cluster::Cluster;
+use crate::config::TenantLimits;
 use crate::control::notify::{Invalidation, Invalidations};
 use crate::control::roles::RoleKind;
 use crate::control::workspaces::Workspace;
@@ -98,6 +99,8 @@ pub struct Tenancy {
     pub pools: TenantPools,
     /// The key sealing stored passwords.
     pub secrets: Arc<SecretBox>,
+    /// The bounds set on each workspace's login roles.
+    pub limits: TenantLimits,
 }
 
 impl Tenancy {
@@ -107,6 +110,7 @@ impl Tenancy {
         cluster: Cluster,
         pools: TenantPools,
         secrets: Arc<SecretBox>,
+        limits: TenantLimits,
         invalidations: &Invalidations,
     ) -> Self {
         let directory = Directory::new(control.clone(), invalidations.clone());
@@ -133,6 +137,7 @@ impl Tenancy {
             table_names,
             pools,
             secrets,
+            limits,
         }
     }
 

@@ -6,23 +6,20 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::http::StatusCode;
 use deadpool_postgres::ClientWrapper;
 use futures::FutureExt;
 use tokio_postgres::error::SqlState;
 
 use super::exact_counts::{CountKey, Counted};
+use crate::api::row_authorizer::{denied, RowAuthorizer};
 use crate::api::AppState;
-use crate::auth::{Credential, Principal, Scope};
+use crate::auth::Principal;
 use crate::control::workspaces::Workspace;
 use crate::error::ApiError;
 use crate::plan::read::ReadPlan;
-use crate::plan::write::{DeletePlan, InsertPlan, UpdatePlan};
-use crate::plan::{self, CompareOp, Grant, GrantValue, Grants, PlanError};
-use crate::plugins::authorizer_types::{
-    Action, Comparison, CredentialKind, Decision, PredicateValue, Relation as AuthzRelation,
-    RequestContext, Scopes,
-};
+use crate::plan::write::{returned_relations, DeletePlan, InsertPlan, UpdatePlan};
+use crate::plan::{self, Grants, PlanError, Shape, WriteGrants};
+use crate::plugins::authorizer_types::Action;
 use crate::plugins::filter_types::Query;
 use crate::plugins::{PluginError, PluginFault, PluginKind};
 use crate::schema_cache::{self, Relation, SchemaCache};
@@ -216,124 +213,57 @@ impl<'a> Rows<'a> {
         }
     }
 
-    fn authorizer_context(&self) -> RequestContext {
-        let mut scopes = Scopes::empty();
-        for (scope, flag) in [
-            (Scope::PostgresRead, Scopes::POSTGRES_READ),
-            (Scope::PostgresWrite, Scopes::POSTGRES_WRITE),
-            (Scope::WorkspaceView, Scopes::WORKSPACE_VIEW),
-            (Scope::WorkspaceUpdate, Scopes::WORKSPACE_UPDATE),
-            (Scope::VaultRead, Scopes::VAULT_READ),
-            (Scope::VaultWrite, Scopes::VAULT_WRITE),
-            (Scope::VaultDelete, Scopes::VAULT_DELETE),
-            (Scope::VaultDdl, Scopes::VAULT_DDL),
-            (Scope::IngestionRead, Scopes::INGESTION_READ),
-            (Scope::IngestionAdmin, Scopes::INGESTION_ADMIN),
-            (Scope::PluginsAdmin, Scopes::PLUGINS_ADMIN),
-        ] {
-            if self.principal.scopes.contains(scope) {
-                scopes |= flag;
-            }
-        }
-        RequestContext {
-            workspace_id: self.workspace.id.to_string(),
-            tenant_id: self.workspace.tenant_id.clone(),
-            subject: self.principal.user_id(),
-            credential: match self.principal.credential {
-                Credential::Admin => CredentialKind::Admin,
-                Credential::ApiKey { .. } => CredentialKind::ApiKey,
-                Credential::Jwt { .. } => CredentialKind::Jwt,
-            },
-            scopes,
-            claims: match &self.principal.credential {
-                Credential::Jwt { .. } => self.principal.claims.to_string(),
-                _ => "{}".into(),
-            },
-        }
+    async fn authorizer(&self) -> Result<RowAuthorizer<'_>, ApiError> {
+        RowAuthorizer::resolve(&self.state.plugins, self.workspace, self.principal).await
     }
 
-    fn resolve(&self, value: PredicateValue) -> GrantValue {
-        match value {
-            PredicateValue::Text(v) => GrantValue::One(v),
-            PredicateValue::Texts(vs) => GrantValue::Many(vs),
-            PredicateValue::Subject => GrantValue::One(self.principal.user_id()),
-            PredicateValue::TenantId => GrantValue::One(self.workspace.tenant_id.clone()),
-            PredicateValue::WorkspaceId => GrantValue::One(self.workspace.id.to_string()),
-            PredicateValue::Claim(name) => match self.principal.claims.get(&name) {
-                Some(serde_json::Value::String(s)) => GrantValue::One(s.clone()),
-                Some(serde_json::Value::Null) | None => GrantValue::Missing,
-                Some(other) => GrantValue::One(other.to_string()),
-            },
-        }
-    }
-
-    /// Asks the row authorizer about each relation: `action` for the first, reads for
-    /// the embedded ones.
-    async fn grants(
-        &self,
+    /// Asks the row authorizer about reading each relation, once per relation.
+    async fn read_grants(
+        authorizer: &RowAuthorizer<'_>,
         relations: &[Arc<Relation>],
-        action: Action,
     ) -> Result<Grants, ApiError> {
-        let authorizer = self
-            .state
-            .plugins
-            .resolve(PluginKind::RowAuthorizer, Some(self.workspace.id))
-            .await?;
         let mut grants = Grants::default();
-        if authorizer.is_builtin_allow_all() {
+        if authorizer.allows_everything() {
             return Ok(grants);
         }
-        let context = self.authorizer_context();
         let mut asked = std::collections::HashSet::new();
-        for (i, relation) in relations.iter().enumerate() {
-            if !asked.insert(relation.oid) {
-                continue;
-            }
-            let act = if i == 0 { action } else { Action::Select };
-            let target = AuthzRelation {
-                schema: relation.schema.clone(),
-                name: relation.exposed.clone(),
-            };
-            match self
-                .state
-                .plugins
-                .authorize_with(&authorizer, self.workspace.id, &context, &target, act)
-                .await?
-            {
-                Decision::Deny(reason) => {
-                    return Err(ApiError::new(
-                        StatusCode::FORBIDDEN,
-                        "denied_by_authorizer",
-                        format!(
-                            "the workspace's row authorizer denied this on `{}`: {reason}",
-                            relation.exposed
-                        ),
-                    ))
-                }
-                Decision::Allow(predicates) => {
-                    let resolved = predicates
-                        .into_iter()
-                        .map(|p| Grant {
-                            column: p.column,
-                            op: match p.comparison {
-                                Comparison::Eq => plan::GrantOp::Compare(CompareOp::Eq),
-                                Comparison::Neq => plan::GrantOp::Compare(CompareOp::Neq),
-                                Comparison::Gt => plan::GrantOp::Compare(CompareOp::Gt),
-                                Comparison::Gte => plan::GrantOp::Compare(CompareOp::Gte),
-                                Comparison::Lt => plan::GrantOp::Compare(CompareOp::Lt),
-                                Comparison::Lte => plan::GrantOp::Compare(CompareOp::Lte),
-                                Comparison::In => plan::GrantOp::In,
-                                Comparison::IsNull => plan::GrantOp::IsNull,
-                                Comparison::IsNotNull => plan::GrantOp::IsNotNull,
-                            },
-                            value: self.resolve(p.value),
-                        })
-                        .collect();
-                    grants.insert(relation.oid, resolved);
-                }
+        for relation in relations {
+            if asked.insert(relation.oid) {
+                let decided = authorizer
+                    .grants(&relation.schema, &relation.exposed, Action::Select)
+                    .await?;
+                grants.insert(relation.oid, decided);
             }
         }
         Ok(grants)
+    }
+
+    /// Asks the row authorizer about a write: `action` on the written relation,
+    /// `update` too when an upsert may update existing rows, and reads of the
+    /// relations its returned rows embed.
+    async fn write_grants(
+        &self,
+        relation: &Relation,
+        action: Action,
+        updates_on_conflict: bool,
+        embedded: &[Arc<Relation>],
+    ) -> Result<WriteGrants, ApiError> {
+        let authorizer = self.authorizer().await?;
+        if authorizer.allows_everything() {
+            return Ok(WriteGrants::default());
+        }
+        let ask = |action| authorizer.grants(&relation.schema, &relation.exposed, action);
+        let target = ask(action).await?;
+        let conflict_update = match updates_on_conflict {
+            true => Some(ask(Action::Update).await?),
+            false => None,
+        };
+        let embeds = Self::read_grants(&authorizer, embedded).await?;
+        Ok(WriteGrants {
+            target,
+            conflict_update,
+            embeds,
+        })
     }
 
     /// Reads a page (or, with `single_key`, one row).
@@ -352,7 +282,7 @@ impl<'a> Rows<'a> {
                 })
                 .await?;
             let relations = plan.relations();
-            let grants = self.grants(&relations, Action::Select).await?;
+            let grants = Self::read_grants(&self.authorizer().await?, &relations).await?;
             let context_free = relations.iter().all(|r| r.context_free);
             plan.apply_grants(&grants).map_err(authorizer_fault)?;
             let reuse = self.reusable_count(&schema, &plan);
@@ -714,14 +644,11 @@ impl<'a> Rows<'a> {
         let violations: i64 = row.get(2);
         if violations > 0 {
             rollback().await.map_err(db)?;
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "denied_by_authorizer",
-                format!(
-                    "{violations} row(s) would fall outside what the workspace's row authorizer allows on `{}`",
-                    relation.exposed
-                ),
-            ));
+            return Err(denied(format!(
+                "{violations} row(s) would fall outside what the workspace's row authorizer allows on `{}` \
+                 (an upsert updates only existing rows the authorizer lets you update)",
+                relation.exposed
+            )));
         }
         client
             .batch_execute("COMMIT")
@@ -733,18 +660,22 @@ impl<'a> Rows<'a> {
         }))
     }
 
-    async fn write<P>(
+    async fn write<P: WritePlan>(
         &self,
         table: &str,
         action: Action,
         make: impl Fn(&SchemaCache, &Arc<Relation>) -> Result<P, PlanError>,
-        finish: impl Fn(&mut P, &Grants) -> Result<Statement, String>,
+        finish: impl Fn(&P) -> Statement,
     ) -> Result<Written, ApiError> {
         let mut schema = self.schema().await?;
         for _ in 0..3 {
             let (relation, mut plan) = self.plan_with(&mut schema, table, &make).await?;
-            let grants = self.grants(std::slice::from_ref(&relation), action).await?;
-            let statement = finish(&mut plan, &grants).map_err(authorizer_fault)?;
+            let embedded = returned_relations(plan.returning());
+            let grants = self
+                .write_grants(&relation, action, plan.updates_on_conflict(), &embedded)
+                .await?;
+            plan.apply_grants(&grants).map_err(authorizer_fault)?;
+            let statement = finish(&plan);
             let session = self.state.tenancy.session(self.workspace).await?;
             match self
                 .run_write(&session, &schema, &statement, &relation)
@@ -780,14 +711,14 @@ impl<'a> Rows<'a> {
         self.write(
             table,
             Action::Insert,
-            |schema, relation| plan::write::insert(schema, relation, query, body, resolution),
-            |plan: &mut InsertPlan, grants| {
-                plan.apply_grants(grants)?;
+            |schema, relation| {
+                let mut plan = plan::write::insert(schema, relation, query, body, resolution)?;
                 if !represent {
                     plan.returning = None;
                 }
-                Ok(statements::insert(plan))
+                Ok(plan)
             },
+            statements::insert,
         )
         .await
     }
@@ -806,15 +737,14 @@ impl<'a> Rows<'a> {
             table,
             Action::Update,
             |schema, relation| {
-                plan::write::update(schema, relation, query, body, whole_table, single_key)
-            },
-            |plan: &mut UpdatePlan, grants| {
-                plan.apply_grants(grants)?;
+                let mut plan =
+                    plan::write::update(schema, relation, query, body, whole_table, single_key)?;
                 if !represent {
                     plan.returning = None;
                 }
-                Ok(statements::update(plan))
+                Ok(plan)
             },
+            statements::update,
         )
         .await
     }
@@ -832,16 +762,57 @@ impl<'a> Rows<'a> {
             table,
             Action::Delete,
             |schema, relation| {
-                plan::write::delete(schema, relation, query, whole_table, single_key)
-            },
-            |plan: &mut DeletePlan, grants| {
-                plan.apply_grants(grants)?;
+                let mut plan =
+                    plan::write::delete(schema, relation, query, whole_table, single_key)?;
                 if !represent {
                     plan.returning = None;
                 }
-                Ok(statements::delete(plan))
+                Ok(plan)
             },
+            statements::delete,
         )
         .await
+    }
+}
+
+/// What [`Rows::write`] needs of each write plan.
+trait WritePlan {
+    /// The shape of the returned rows, if the response renders them.
+    fn returning(&self) -> Option<&Shape>;
+    /// Whether the write may update existing rows through `ON CONFLICT`.
+    fn updates_on_conflict(&self) -> bool {
+        false
+    }
+    /// ANDs the authorizer's conditions into the plan.
+    fn apply_grants(&mut self, grants: &WriteGrants) -> Result<(), String>;
+}
+
+impl WritePlan for InsertPlan {
+    fn returning(&self) -> Option<&Shape> {
+        self.returning.as_ref()
+    }
+    fn updates_on_conflict(&self) -> bool {
+        InsertPlan::updates_on_conflict(self)
+    }
+    fn apply_grants(&mut self, grants: &WriteGrants) -> Result<(), String> {
+        InsertPlan::apply_grants(self, grants)
+    }
+}
+
+impl WritePlan for UpdatePlan {
+    fn returning(&self) -> Option<&Shape> {
+        self.returning.as_ref()
+    }
+    fn apply_grants(&mut self, grants: &WriteGrants) -> Result<(), String> {
+        UpdatePlan::apply_grants(self, grants)
+    }
+}
+
+impl WritePlan for DeletePlan {
+    fn returning(&self) -> Option<&Shape> {
+        self.returning.as_ref()
+    }
+    fn apply_grants(&mut self, grants: &WriteGrants) -> Result<(), String> {
+        DeletePlan::apply_grants(self, grants)
     }
 }

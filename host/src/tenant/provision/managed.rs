@@ -20,10 +20,15 @@ const MIGRATIONS: &[(i32, &str, &str)] = &[
         "table_changes",
         include_str!("managed/0003_table_changes.sql"),
     ),
+    (
+        4,
+        "authorized_row",
+        include_str!("managed/0004_authorized_row.sql"),
+    ),
 ];
 
 /// The newest managed-schema version; templates are named after it.
-pub const LATEST: i32 = 3;
+pub const LATEST: i32 = 4;
 
 /// Advisory-lock key serialising managed-schema upgrades of one database ("plinthms").
 const UPGRADE_LOCK: i64 = 0x706c_696e_7468_6d73;

@@ -143,7 +143,8 @@ impl Tenancy {
     }
 
     /// Brings the managed schemas of every provisioned workspace to the newest
-    /// version (run in the background at start-up).
+    /// version and its login roles to the configured limits (run in the background
+    /// at start-up).
     pub async fn upgrade_all_managed_schemas(&self) {
         let databases = match self.control.provisioned_databases().await {
             Ok(list) => list,
@@ -152,7 +153,21 @@ impl Tenancy {
                 return;
             }
         };
+        let maintenance = self
+            .cluster
+            .connect_admin(self.cluster.maintenance_db())
+            .await;
         for (workspace_id, database) in databases {
+            if let Ok(maintenance) = &maintenance {
+                let bounded = async {
+                    let superuser = roles::is_superuser(maintenance).await?;
+                    roles::apply_limits(maintenance, workspace_id, self.limits, superuser).await
+                }
+                .await;
+                if let Err(error) = bounded {
+                    tracing::warn!(%workspace_id, error = %crate::cluster::describe(&error), "cannot set the workspace roles' limits");
+                }
+            }
             let upgraded = async {
                 let client = self.cluster.connect_admin(&database).await?;
                 managed::upgrade(&client).await

@@ -5,6 +5,7 @@ use rand::distr::{Alphanumeric, SampleString};
 use tokio_postgres::Client;
 use uuid::Uuid;
 
+use crate::config::TenantLimits;
 use crate::control::roles::RoleKind;
 use crate::sql::{quote_ident, quote_literal};
 use crate::tenant::names::{self, GROUP_OVERRIDE, GROUP_PLATFORM, GROUP_READ};
@@ -52,13 +53,7 @@ pub async fn ensure_login_roles(
     client: &Client,
     workspace: Uuid,
 ) -> Result<(), ProvisionError> {
-    let superuser: bool = client
-        .query_one(
-            "SELECT rolsuper FROM pg_roles WHERE rolname = current_user",
-            &[],
-        )
-        .await?
-        .get(0);
+    let superuser = is_superuser(client).await?;
     let owner = names::owner_role(workspace);
     if !role_exists(client, &owner).await? {
         client
@@ -108,6 +103,7 @@ pub async fn ensure_login_roles(
         }
         managed.push(name);
     }
+    apply_limits(client, workspace, tenancy.limits, superuser).await?;
     if !superuser {
         // A CREATEROLE administrator needs membership to set default privileges
         // and ownership on behalf of these roles.
@@ -118,6 +114,54 @@ pub async fn ensure_login_roles(
         }
     }
     Ok(())
+}
+
+/// Bounds the workspace's login roles in PostgreSQL itself, so that they hold for
+/// connections Plinth never sees (revealed URIs): a `CONNECTION LIMIT` on each
+/// customer role (Plinth's own roles are bounded by its pools, shared by replicas),
+/// and on every login role the statement and idle-in-transaction timeouts and, when
+/// the administrator is a superuser (the setting is superuser-only), the temp-file
+/// limit. Idempotent; also run for every workspace at start-up, so that existing
+/// workspaces follow the configured limits.
+pub async fn apply_limits(
+    client: &Client,
+    workspace: Uuid,
+    limits: TenantLimits,
+    superuser: bool,
+) -> Result<(), tokio_postgres::Error> {
+    let mut sql = String::new();
+    for kind in RoleKind::ALL {
+        let name = quote_ident(&names::role(workspace, kind));
+        if matches!(kind, RoleKind::Read | RoleKind::Runtime) {
+            sql.push_str(&format!(
+                "ALTER ROLE {name} CONNECTION LIMIT {};",
+                limits.connection_limit
+            ));
+        }
+        sql.push_str(&format!(
+            "ALTER ROLE {name} SET statement_timeout = {};
+             ALTER ROLE {name} SET idle_in_transaction_session_timeout = {};",
+            limits.statement_timeout_ms, limits.idle_in_transaction_ms
+        ));
+        if superuser {
+            sql.push_str(&format!(
+                "ALTER ROLE {name} SET temp_file_limit = {};",
+                limits.temp_file_limit_kb
+            ));
+        }
+    }
+    client.batch_execute(&sql).await
+}
+
+/// Whether the connection's user is a superuser.
+pub async fn is_superuser(client: &Client) -> Result<bool, tokio_postgres::Error> {
+    Ok(client
+        .query_one(
+            "SELECT rolsuper FROM pg_roles WHERE rolname = current_user",
+            &[],
+        )
+        .await?
+        .get(0))
 }
 
 /// Sets a new password on a login role and records it; the old one stops working
