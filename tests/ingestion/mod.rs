@@ -2,6 +2,7 @@
 //! views, connection URIs and base-record loads.
 
 mod privileges;
+mod limits;
 mod provision;
 mod records;
 mod resolved;
