@@ -41,9 +41,16 @@ async fn a_revealed_uri_cannot_open_more_connections_than_its_roles_limit() {
         .is_ok());
     let api = ws.key(&["workspace:update"]).await;
     let resp = api
-        .post(&format!("/v1/{}/query", ws.id), json!({"sql": "SELECT 1 AS one"}))
+        .post(
+            &format!("/v1/{}/query", ws.id),
+            json!({"sql": "SELECT 1 AS one"}),
+        )
         .await;
-    assert_eq!(resp.status, 200, "Plinth still serves the workspace: {}", resp.body);
+    assert_eq!(
+        resp.status, 200,
+        "Plinth still serves the workspace: {}",
+        resp.body
+    );
 
     // Every login role carries the timeouts and the temp-file limit.
     let client = &held[0];

@@ -14,7 +14,7 @@ use sqlparser::ast::{
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
-use super::functions;
+use super::{functions, types};
 use crate::tenant::names::TABLES_SCHEMA;
 
 /// Longest statement accepted, in characters.
@@ -28,13 +28,13 @@ pub const TABLE_NOT_ALLOWED: &str = "table_not_allowed";
 #[error("{reason}")]
 pub struct Refusal {
     /// A stable code: `invalid_sql`, `statement_not_allowed`, `table_not_allowed`,
-    /// `function_not_allowed`, `construct_not_allowed`.
+    /// `function_not_allowed`, `type_not_allowed`, `construct_not_allowed`.
     pub code: &'static str,
     /// A sentence saying what was refused and why.
     pub reason: String,
 }
 
-fn refuse(code: &'static str, reason: impl Into<String>) -> Refusal {
+pub(super) fn refuse(code: &'static str, reason: impl Into<String>) -> Refusal {
     Refusal {
         code,
         reason: reason.into(),
@@ -82,6 +82,7 @@ pub fn check(sql: &str, tables: &HashMap<String, String>) -> Result<Checked, Ref
             format!("sql must hold 1 to {MAX_SQL_CHARS} characters (it has {chars})"),
         ));
     }
+    types::refuse_catalog_type_names(sql)?;
     let mut statements = Parser::parse_sql(&PostgreSqlDialect {}, sql)
         .map_err(|e| refuse("invalid_sql", format!("the SQL could not be parsed: {e}")))?;
     if statements.len() != 1 {
@@ -290,13 +291,18 @@ impl Guard<'_> {
     }
 
     fn check_type(&mut self, data_type: &DataType) -> ControlFlow<()> {
-        let text = data_type.to_string().to_ascii_lowercase();
-        let custom = matches!(data_type, DataType::Custom(..));
-        if text.starts_with("reg") || text.contains('.') || (custom && text.starts_with("pg_")) {
-            return self.stop(refuse(
-                "construct_not_allowed",
-                format!("casts to `{text}` are refused (catalog lookups)"),
-            ));
+        match types::check(data_type) {
+            Ok(()) => ControlFlow::Continue(()),
+            Err(refusal) => self.stop(refusal),
+        }
+    }
+
+    /// The types of a column-definition list (`AS t(a int, b text)`).
+    fn check_alias_types(&mut self, alias: Option<&TableAlias>) -> ControlFlow<()> {
+        for column in alias.map(|a| a.columns.as_slice()).unwrap_or_default() {
+            if let Some(data_type) = &column.data_type {
+                self.check_type(data_type)?;
+            }
         }
         ControlFlow::Continue(())
     }
@@ -333,6 +339,16 @@ impl VisitorMut for Guard<'_> {
     }
 
     fn pre_visit_table_factor(&mut self, factor: &mut TableFactor) -> ControlFlow<()> {
+        let alias = match factor {
+            TableFactor::Table { alias, .. }
+            | TableFactor::Function { alias, .. }
+            | TableFactor::Derived { alias, .. }
+            | TableFactor::UNNEST { alias, .. }
+            | TableFactor::TableFunction { alias, .. }
+            | TableFactor::NestedJoin { alias, .. } => alias.clone(),
+            _ => None,
+        };
+        self.check_alias_types(alias.as_ref())?;
         match factor {
             TableFactor::Table {
                 name, args, alias, ..
@@ -418,6 +434,10 @@ impl VisitorMut for Guard<'_> {
                 let data_type = typed.data_type.clone();
                 self.check_type(&data_type)
             }
+            Expr::Convert { .. } => self.stop(refuse(
+                "construct_not_allowed",
+                "CONVERT is not PostgreSQL and is refused",
+            )),
             Expr::Value(value) if matches!(value.value, Value::Placeholder(_)) => {
                 self.stop(refuse(
                     "construct_not_allowed",
@@ -509,8 +529,128 @@ mod tests {
             "table_not_allowed"
         );
         assert_eq!(code("SELECT pg_sleep(1)"), "function_not_allowed");
-        assert_eq!(code("SELECT 'x'::regclass"), "construct_not_allowed");
+        assert_eq!(code("SELECT 'x'::regclass"), "type_not_allowed");
         assert_eq!(code("SELEC 1"), "invalid_sql");
         assert_eq!(code(""), "invalid_sql");
+    }
+}
+
+/// Known attacks, rewritten with random case, quoting, qualification, whitespace and
+/// comments: the guard refuses every spelling with the same code.
+#[cfg(test)]
+mod spellings {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn tables() -> HashMap<String, String> {
+        HashMap::from([("notes".to_owned(), "wt_1".to_owned())])
+    }
+
+    /// Space between two tokens: blanks, newlines, tabs or comments.
+    fn gap() -> impl Strategy<Value = String> {
+        prop::collection::vec(
+            prop_oneof![
+                Just(" ".to_owned()),
+                Just("\n".to_owned()),
+                Just("\t".to_owned()),
+                Just("/* x */".to_owned()),
+                Just("/* a /* nested */ b */".to_owned()),
+                Just("-- c\n".to_owned()),
+            ],
+            0..3,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    /// An identifier as PostgreSQL folds it to `name`: unquoted in any case, or
+    /// quoted exactly.
+    fn spelt(name: &'static str) -> impl Strategy<Value = String> {
+        (
+            prop::collection::vec(any::<bool>(), name.len()),
+            any::<bool>(),
+        )
+            .prop_map(move |(upper, quoted)| {
+                if quoted {
+                    format!("\"{name}\"")
+                } else {
+                    name.chars()
+                        .zip(upper)
+                        .map(|(c, u)| if u { c.to_ascii_uppercase() } else { c })
+                        .collect()
+                }
+            })
+    }
+
+    fn catalog_type() -> impl Strategy<Value = String> {
+        (
+            prop::sample::select(vec![
+                "regrole",
+                "regclass",
+                "regnamespace",
+                "regtype",
+                "regproc",
+            ]),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_flat_map(|(name, qualified, array)| {
+                (spelt(name), spelt("pg_catalog"), gap()).prop_map(move |(ty, schema, g)| {
+                    let ty = if qualified {
+                        format!("{schema}{g}.{g}{ty}")
+                    } else {
+                        ty
+                    };
+                    if array {
+                        format!("{ty}[]")
+                    } else {
+                        ty
+                    }
+                })
+            })
+    }
+
+    proptest! {
+        #[test]
+        fn casts_to_oid_alias_types_are_refused_in_every_spelling(
+            ty in catalog_type(),
+            (a, b, c, d) in (gap(), gap(), gap(), gap()),
+            form in 0..4usize,
+        ) {
+            let sql = match form {
+                0 => format!("SELECT{a} CAST({b}10{c} AS {ty}){d}::text"),
+                1 => format!("SELECT{a} 10{b}::{c}{ty}{d}::text FROM notes"),
+                2 => format!("SELECT r::text FROM json_to_record('{{}}') AS t({a}r {ty}{b})"),
+                _ => format!("WITH x AS (SELECT{a} '{{10}}'::{b}{ty}) SELECT{c} * FROM x{d}"),
+            };
+            let refused = check(&sql, &tables()).unwrap_err();
+            prop_assert_eq!(refused.code, "type_not_allowed", "{}", sql);
+        }
+
+        #[test]
+        fn catalog_functions_are_refused_in_every_spelling(
+            function in prop::sample::select(vec!["pg_sleep", "pg_read_file", "set_config", "current_setting", "to_regrole"])
+                .prop_flat_map(spelt),
+            (a, b) in (gap(), gap()),
+            qualified in any::<bool>(),
+        ) {
+            let function = if qualified { format!("pg_catalog.{function}") } else { function };
+            let sql = format!("SELECT{a} {function}{b}('x')");
+            let refused = check(&sql, &tables()).unwrap_err();
+            prop_assert_eq!(refused.code, "function_not_allowed", "{}", sql);
+        }
+
+        #[test]
+        fn catalog_relations_are_refused_in_every_spelling(
+            relation in prop::sample::select(vec!["pg_authid", "pg_roles", "pg_database", "pg_class"]),
+            quoted in any::<bool>(),
+            qualified in any::<bool>(),
+            (a, b) in (gap(), gap()),
+        ) {
+            let name = if quoted { format!("\"{relation}\"") } else { relation.to_uppercase() };
+            let name = if qualified { format!("pg_catalog{a}.{b}{name}") } else { name };
+            let sql = format!("SELECT{a} *{b} FROM {name}");
+            let refused = check(&sql, &tables()).unwrap_err();
+            prop_assert_eq!(refused.code, "table_not_allowed", "{}", sql);
+        }
     }
 }

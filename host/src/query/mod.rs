@@ -7,6 +7,7 @@ pub mod enforce;
 pub mod functions;
 pub mod guard;
 pub mod run;
+pub mod types;
 
 use std::sync::Arc;
 

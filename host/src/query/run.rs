@@ -261,6 +261,18 @@ async fn inspect_plan(client: &ClientWrapper, checked: &Checked) -> Result<(), A
             return Err(ApiError::internal());
         }
     };
+    let casts = super::types::plan_casts_to_catalog_types(&plan.to_string());
+    if !casts.is_empty() {
+        tracing::warn!(types = ?casts, "a scoped query passed the guard but its plan casts to OID-alias types");
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            super::types::TYPE_NOT_ALLOWED,
+            format!(
+                "the statement casts to OID-alias types: {}",
+                casts.join(", ")
+            ),
+        ));
+    }
     let mut outside = Vec::new();
     scanned_outside(&plan, &mut outside);
     if outside.is_empty() {
