@@ -156,3 +156,49 @@ async fn when_every_instance_is_busy_callers_wait_for_a_free_one() {
         assert!(s.await.unwrap().is_err());
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_plugin_sleeping_on_the_host_clock_is_stopped_at_its_wall_bound() {
+    let (fault, took) = attack("nap-ms=40000").await;
+    assert_eq!(fault, PluginFault::Deadline);
+    assert!(
+        took < Duration::from_secs(5),
+        "the whole call is bounded, waits included: {took:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workspace_whose_plugin_sleeps_makes_no_other_workspace_wait() {
+    let rt = runtime(&limits(50, 16), None).await;
+    let plugin = hostile(&rt).await;
+    let attacker = uuid::Uuid::new_v4();
+    let mut sleepers = Vec::new();
+    for _ in 0..32 {
+        let (rt, plugin) = (rt.clone(), plugin.clone());
+        sleepers.push(tokio::spawn(async move {
+            rt.parse_with(&plugin, Some(attacker), "nap-ms=40000").await
+        }));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Another workspace on the built-in parser, and another on the same installed
+    // plugin, are answered at once.
+    let started = Instant::now();
+    for i in 0..20 {
+        let parsed = rt
+            .parse_query(uuid::Uuid::new_v4(), &format!("select=id&id=eq.{i}"))
+            .await;
+        assert!(matches!(parsed, Ok(Ok(_))), "{parsed:?}");
+    }
+    let answer = rt
+        .parse_with(&plugin, Some(uuid::Uuid::new_v4()), "fine")
+        .await;
+    assert!(answer.is_ok(), "{answer:?}");
+    assert!(
+        started.elapsed() < Duration::from_millis(500),
+        "nobody else waited: {:?}",
+        started.elapsed()
+    );
+    for sleeper in sleepers {
+        assert!(sleeper.await.unwrap().is_err());
+    }
+}

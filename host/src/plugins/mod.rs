@@ -23,6 +23,7 @@ pub mod filter;
 pub mod instances;
 pub mod registry;
 pub mod runtime;
+pub mod shares;
 pub mod state;
 pub mod ticker;
 pub mod validation;

@@ -22,6 +22,7 @@ use super::clock::{wall_ceiling, Metered};
 use super::error::{classify, DeadlineExceeded, PluginError, PluginFault};
 use super::instances::{Checkout, InstancePool, Warm, WarmKey};
 use super::registry::{Exports, Origin, Plugin, Registry};
+use super::shares::{per_workspace, split, Shares};
 use super::state::HostState;
 use super::ticker::Ticker;
 use super::PluginKind;
@@ -44,7 +45,10 @@ pub struct PluginRuntime {
     /// WASI plus the vault capabilities, for engine adapters only.
     vault_linker: Linker<HostState>,
     cache: CompileCache,
+    /// Per kind: instances of the built-in plugins.
     pools: [InstancePool; 4],
+    /// Per kind: instances of installed plugins, and each workspace's share of them.
+    installed: [(InstancePool, Shares); 4],
     settings: PluginSettings,
     pub(crate) registry: Registry,
     pub(crate) parsed: super::filter::ParseCache,
@@ -97,11 +101,25 @@ impl PluginRuntime {
         .map_err(|e| RuntimeError(format!("cannot start the epoch ticker: {e}")))?;
         let runtime = Arc::new(Self {
             pools: [
-                InstancePool::new(settings.filter.max_instances),
-                InstancePool::new(settings.validation.max_instances),
-                InstancePool::new(settings.authorizer.max_instances),
-                InstancePool::new(settings.vault.max_instances),
-            ],
+                settings.filter,
+                settings.validation,
+                settings.authorizer,
+                settings.vault,
+            ]
+            .map(|limits| InstancePool::new(split(limits.max_instances).0)),
+            installed: [
+                settings.filter,
+                settings.validation,
+                settings.authorizer,
+                settings.vault,
+            ]
+            .map(|limits| {
+                let installed = split(limits.max_instances).1;
+                (
+                    InstancePool::new(installed),
+                    Shares::new(per_workspace(installed)),
+                )
+            }),
             registry: Registry::new(control, invalidations),
             parsed: super::filter::ParseCache::default(),
             ticker,
@@ -124,6 +142,10 @@ impl PluginRuntime {
                     break;
                 };
                 runtime.pools.iter().for_each(InstancePool::sweep);
+                for (pool, shares) in &runtime.installed {
+                    pool.sweep();
+                    shares.sweep();
+                }
             }
         });
         Ok(runtime)
@@ -146,7 +168,7 @@ impl PluginRuntime {
 
     /// Idle warm instances of a kind.
     pub fn idle_instances(&self, kind: PluginKind) -> usize {
-        self.pools[pool_index(kind)].idle_count()
+        self.pools[pool_index(kind)].idle_count() + self.installed[pool_index(kind)].0.idle_count()
     }
 
     /// Compiles (or fetches) a component and checks it against its kind's world:
@@ -199,12 +221,27 @@ impl PluginRuntime {
         F: for<'a> FnOnce(&'a mut Store<HostState>, &'a Exports) -> CallFuture<'a, R>,
     {
         let limits = self.limits(plugin.kind);
-        let pool = &self.pools[pool_index(plugin.kind)];
+        let fail = |fault| PluginError::new(plugin.kind, &plugin.name, fault);
+        let (pool, _share) = match (plugin.origin, workspace) {
+            (Origin::BuiltIn, _) => (&self.pools[pool_index(plugin.kind)], None),
+            (_, workspace) => {
+                let (pool, shares) = &self.installed[pool_index(plugin.kind)];
+                let share = match workspace {
+                    Some(workspace) => Some(
+                        shares
+                            .acquire(workspace, checkout_wait(limits))
+                            .await
+                            .ok_or_else(|| fail(PluginFault::Busy))?,
+                    ),
+                    None => None,
+                };
+                (pool, share)
+            }
+        };
         let key = WarmKey {
             digest: plugin.digest,
             workspace,
         };
-        let fail = |fault| PluginError::new(plugin.kind, &plugin.name, fault);
         let _ticking = self.ticker.running();
         let mut warm = match pool.checkout(key, checkout_wait(limits)).await {
             Some(Checkout::Warm(warm)) => *warm,
@@ -227,12 +264,19 @@ impl PluginRuntime {
         warm.store.set_epoch_deadline(1);
         let clock = warm.store.data().clock.clone();
         let Warm { store, exports, .. } = &mut warm;
-        match Metered::new(call(store, exports), clock).await {
-            Ok(value) => {
+        // The run budget counts the guest's own time; this bounds the whole call,
+        // time spent waiting on the host included (a guest that sleeps).
+        let whole_call = wall_ceiling(limits.deadline);
+        match tokio::time::timeout(whole_call, Metered::new(call(store, exports), clock)).await {
+            Err(_) => {
+                tracing::warn!(plugin = %plugin.name, kind = %plugin.kind, "plugin call outlasted its wall-clock bound; its instance is dropped");
+                Err(fail(PluginFault::Deadline))
+            }
+            Ok(Ok(value)) => {
                 pool.checkin(key, warm);
                 Ok(value)
             }
-            Err(error) => {
+            Ok(Err(error)) => {
                 let fault = classify(&error, &warm.store.data().stderr_text());
                 tracing::warn!(plugin = %plugin.name, kind = %plugin.kind, ?fault, "plugin call failed; its instance is dropped");
                 Err(fail(fault))
@@ -273,7 +317,10 @@ fn engine_config(settings: &PluginSettings) -> Config {
         settings.vault,
     ]
     .iter()
-    .map(|l| l.max_instances)
+    .map(|l| {
+        let (builtin, installed) = split(l.max_instances);
+        builtin + installed
+    })
     .sum();
     let max_memory = [
         settings.filter,

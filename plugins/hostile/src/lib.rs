@@ -6,6 +6,8 @@
 //! - `panic`: panics;
 //! - `huge`: returns far more select items than the host accepts;
 //! - `sleep-ms=N`: busy-waits N milliseconds, then answers;
+//! - `nap-ms=N`: sleeps N milliseconds on the WASI clock (the host waits, the guest
+//!   does not run), then answers;
 //! - anything else: an empty, valid query.
 
 wit_bindgen::generate!({
@@ -79,6 +81,12 @@ impl Guest for Hostile {
                 Ok(q)
             }
             other => {
+                if let Some(ms) = other
+                    .strip_prefix("nap-ms=")
+                    .and_then(|n| n.parse::<u64>().ok())
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(ms));
+                }
                 if let Some(ms) = other
                     .strip_prefix("sleep-ms=")
                     .and_then(|n| n.parse::<u64>().ok())
