@@ -202,3 +202,61 @@ async fn a_workspace_whose_plugin_sleeps_makes_no_other_workspace_wait() {
         assert!(sleeper.await.unwrap().is_err());
     }
 }
+
+/// `wasm` with a custom section appended: the same component, another digest.
+fn distinct(wasm: &[u8], n: u64) -> Vec<u8> {
+    let name = b"plinth-test";
+    let mut out = wasm.to_vec();
+    out.push(0); // custom section
+    out.push((1 + name.len() + 8) as u8);
+    out.push(name.len() as u8);
+    out.extend_from_slice(name);
+    out.extend_from_slice(&n.to_le_bytes());
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn installs_beyond_the_compilation_slots_are_refused_as_busy_not_queued() {
+    let dir = tempfile::tempdir().unwrap();
+    let rt = runtime(&limits(100, 8), Some(dir.path().to_owned())).await;
+    let bytes = std::fs::read(super::HOSTILE).unwrap();
+    let loads: Vec<_> = (0..6)
+        .map(|n| {
+            let (rt, wasm) = (rt.clone(), distinct(&bytes, n));
+            tokio::spawn(async move {
+                rt.load(
+                    plinth::plugins::PluginKind::FilterParser,
+                    "upload",
+                    plinth::plugins::Origin::Platform,
+                    std::sync::Arc::new(wasm),
+                )
+                .await
+                .map(|_| ())
+            })
+        })
+        .collect();
+    let mut busy = 0;
+    for load in loads {
+        match load.await.unwrap() {
+            Ok(()) => {}
+            Err(error) => {
+                assert_eq!(error.fault, PluginFault::Busy, "{error}");
+                busy += 1;
+            }
+        }
+    }
+    assert!(busy >= 1, "six concurrent compilations, two slots");
+    assert!(busy <= 4, "the slots were used");
+    // Once the slots are free, the refused upload compiles.
+    let retried = rt
+        .load(
+            plinth::plugins::PluginKind::FilterParser,
+            "upload",
+            plinth::plugins::Origin::Platform,
+            std::sync::Arc::new(distinct(&bytes, 5)),
+        )
+        .await;
+    if let Err(error) = retried {
+        panic!("the retried upload: {error}");
+    }
+}

@@ -46,7 +46,18 @@ pub struct CompileCache {
     engine_fingerprint: String,
     /// Counters.
     pub counters: Arc<CacheCounters>,
+    /// Slots for compilations running at once; beyond them an install is refused
+    /// with "busy" rather than queued, so uploads cannot pile up CPU work.
+    compiling: Arc<tokio::sync::Semaphore>,
 }
+
+/// Compilations (Cranelift, on blocking threads) that may run at once.
+pub const MAX_CONCURRENT_COMPILES: usize = 2;
+
+/// Every compilation slot is taken: the install should be retried shortly.
+#[derive(Debug, thiserror::Error)]
+#[error("every compilation slot is busy ({MAX_CONCURRENT_COMPILES} plugins are compiling); retry shortly")]
+pub struct CompilersBusy;
 
 /// SHA-256 of a component's bytes.
 pub fn digest(wasm: &[u8]) -> [u8; 32] {
@@ -71,6 +82,7 @@ impl CompileCache {
             memory: moka::sync::Cache::builder().max_capacity(256).build(),
             engine_fingerprint: format!("{:016x}", hasher.finish()),
             counters: Arc::new(CacheCounters::default()),
+            compiling: Arc::new(tokio::sync::Semaphore::new(MAX_CONCURRENT_COMPILES)),
         })
     }
 
@@ -90,6 +102,9 @@ impl CompileCache {
             self.memory.insert(key, component.clone());
             return Ok((component, Provenance::Disk));
         }
+        let Ok(_slot) = self.compiling.clone().try_acquire_owned() else {
+            return Err(wasmtime::Error::new(CompilersBusy));
+        };
         let compiling = engine.clone();
         let bytes = wasm.clone();
         let component = tokio::task::spawn_blocking(move || Component::new(&compiling, &*bytes))

@@ -17,7 +17,7 @@ use wasmtime::{
     Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, UpdateDeadline,
 };
 
-use super::cache::{CacheCounters, CompileCache};
+use super::cache::{CacheCounters, CompileCache, CompilersBusy};
 use super::clock::{wall_ceiling, Metered};
 use super::error::{classify, DeadlineExceeded, PluginError, PluginFault};
 use super::instances::{Checkout, InstancePool, Warm, WarmKey};
@@ -187,7 +187,10 @@ impl PluginRuntime {
             .cache
             .component(&self.engine, wasm)
             .await
-            .map_err(|e| invalid(format!("not a valid WebAssembly component: {e:#}")))?;
+            .map_err(|e| match e.downcast_ref::<CompilersBusy>() {
+                Some(_) => PluginError::new(kind, name, PluginFault::Busy),
+                None => invalid(format!("not a valid WebAssembly component: {e:#}")),
+            })?;
         let linker = match kind {
             PluginKind::VaultAdapter => &self.vault_linker,
             _ => &self.linker,
