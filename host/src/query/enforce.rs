@@ -69,9 +69,14 @@ pub async fn apply(
         }
     }
     if !read_grants.is_empty() {
-        with_target_set_aside(&mut checked.statement, |part| {
-            let _ = part.visit(&mut Reads::Filter(&read_grants));
+        let filtered = with_target_set_aside(&mut checked.statement, |part| {
+            part.visit(&mut Reads::Filter(&read_grants))
         });
+        if filtered.is_break() {
+            // A table would be read unfiltered: nothing runs.
+            tracing::error!("the row authorizer's filtered subquery did not parse");
+            return Err(ApiError::internal());
+        }
     }
     if let Some(target) = target {
         let name = table_name(&target.physical);

@@ -370,7 +370,7 @@ impl Builder {
             None => "'[]'::text".to_owned(),
         };
         let violations = match checks {
-            Checks::Rows(checks) if checks.is_empty() => "0::bigint".to_owned(),
+            Checks::Rows([]) => "0::bigint".to_owned(),
             Checks::Rows(checks) => {
                 let alias = self.alias();
                 let all = self.expr(&alias, &Expr::All(checks.to_vec()));
