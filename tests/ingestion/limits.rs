@@ -27,10 +27,9 @@ async fn a_revealed_uri_cannot_open_more_connections_than_its_roles_limit() {
             .unwrap_or_else(|e| panic!("connection {i} within the limit: {e}"));
         held.push(client);
     }
-    let refused = support::try_connect(&uri)
-        .await
-        .err()
-        .expect("a sixth connection is refused");
+    let Err(refused) = support::try_connect(&uri).await else {
+        panic!("a sixth connection must be refused");
+    };
     assert!(
         refused.contains("too many connections for role"),
         "{refused}"
