@@ -12,6 +12,7 @@ const PLUGINS: &[(&str, &str)] = &[
     ("allow_all_authorizer", "PLINTH_PLUGIN_ALLOW_ALL_AUTHORIZER"),
     ("owner_authorizer", "PLINTH_PLUGIN_OWNER_AUTHORIZER"),
     ("hostile", "PLINTH_PLUGIN_HOSTILE"),
+    ("napper", "PLINTH_PLUGIN_NAPPER"),
     ("postgres_adapter", "PLINTH_PLUGIN_POSTGRES_ADAPTER"),
     ("clickhouse_adapter", "PLINTH_PLUGIN_CLICKHOUSE_ADAPTER"),
 ];

@@ -3,7 +3,7 @@
 
 use reqwest::Method;
 
-use super::{HOSTILE, JSONSCHEMA_POLICY};
+use super::{HOSTILE, JSONSCHEMA_POLICY, NAPPER};
 use crate::support::{self, Api, Plinth, Resp, ServerOptions, Workspace};
 
 fn wasm(path: &str) -> Vec<u8> {
@@ -88,6 +88,22 @@ async fn components_that_do_not_fit_their_world_are_refused() {
         .await;
     assert_eq!(resp.status, 422, "{}", resp.body);
     assert!(resp.message().contains("does not export"), "{}", resp.body);
+    // A filter parser importing a clock: its world imports nothing.
+    let resp = admin
+        .send_raw(
+            Method::PUT,
+            &format!("{path}/filter-parser"),
+            "application/wasm",
+            wasm(NAPPER),
+        )
+        .await;
+    assert_eq!(resp.status, 422, "{}", resp.body);
+    assert_eq!(resp.code(), "invalid_plugin");
+    assert!(
+        resp.message().contains("`wasi:clocks/monotonic-clock@"),
+        "the refusal names the import: {}",
+        resp.body
+    );
     let resp = admin
         .send_raw(
             Method::PUT,

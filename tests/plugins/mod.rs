@@ -18,6 +18,8 @@ pub const BUILTINS: u64 = 5;
 
 /// Path of the test-only hostile filter parser.
 pub const HOSTILE: &str = env!("PLINTH_PLUGIN_HOSTILE");
+/// The test filter parser that imports the clock its world does not grant.
+pub const NAPPER: &str = env!("PLINTH_PLUGIN_NAPPER");
 /// Path of the built-in JSON Schema policy.
 pub const JSONSCHEMA_POLICY: &str = env!("PLINTH_PLUGIN_JSONSCHEMA_POLICY");
 

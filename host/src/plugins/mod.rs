@@ -21,6 +21,7 @@ pub mod clock;
 mod error;
 pub mod filter;
 pub mod instances;
+pub mod linking;
 pub mod registry;
 pub mod runtime;
 pub mod shares;

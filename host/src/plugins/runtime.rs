@@ -21,6 +21,7 @@ use super::cache::{CacheCounters, CompileCache, CompilersBusy};
 use super::clock::{wall_ceiling, Metered};
 use super::error::{classify, DeadlineExceeded, PluginError, PluginFault};
 use super::instances::{Checkout, InstancePool, Warm, WarmKey};
+use super::linking::{add_stdio_to_linker, imports_nothing, ungranted_imports};
 use super::registry::{Exports, Origin, Plugin, Registry};
 use super::shares::{per_workspace, split, Shares};
 use super::state::HostState;
@@ -41,7 +42,10 @@ pub type CallFuture<'a, R> = Pin<Box<dyn Future<Output = wasmtime::Result<R>> + 
 /// The plugin runtime, shared by all requests.
 pub struct PluginRuntime {
     engine: Engine,
+    /// WASI, for validation policies.
     linker: Linker<HostState>,
+    /// Stdio only, for the worlds that import nothing ([`super::linking`]).
+    stdio_linker: Linker<HostState>,
     /// WASI plus the vault capabilities, for engine adapters only.
     vault_linker: Linker<HostState>,
     cache: CompileCache,
@@ -84,6 +88,8 @@ impl PluginRuntime {
         let mut linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)
             .map_err(|e| RuntimeError(e.to_string()))?;
+        let mut stdio_linker = Linker::new(&engine);
+        add_stdio_to_linker(&mut stdio_linker).map_err(|e| RuntimeError(e.to_string()))?;
         let mut vault_linker = Linker::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut vault_linker)
             .map_err(|e| RuntimeError(e.to_string()))?;
@@ -125,6 +131,7 @@ impl PluginRuntime {
             ticker,
             engine,
             linker,
+            stdio_linker,
             vault_linker,
             cache,
             settings: settings.clone(),
@@ -202,6 +209,24 @@ impl PluginRuntime {
         })?;
         let exports = super::registry::ExportIndices::new(kind, &pre)
             .map_err(|e| invalid(format!("does not export the {kind} interface: {e:#}")))?;
+        let pre = if imports_nothing(kind) {
+            let ungranted = ungranted_imports(&self.engine, &component, kind);
+            if !ungranted.is_empty() {
+                return Err(invalid(format!(
+                    "imports {}, which the {kind} world does not grant: it imports nothing (only standard output and error are linked)",
+                    ungranted
+                        .iter()
+                        .map(|name| format!("`{name}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )));
+            }
+            self.stdio_linker
+                .instantiate_pre(&component)
+                .map_err(|e| invalid(format!("cannot be linked with stdio only: {e:#}")))?
+        } else {
+            pre
+        };
         Ok(Arc::new(Plugin {
             kind,
             name: name.to_owned(),
@@ -354,4 +379,44 @@ fn engine_config(settings: &PluginSettings) -> Config {
         .max_wasm_stack(512 << 10)
         .allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
     config
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+
+    /// A call whose guest waits on the host (as a sleep on a linked clock, or a
+    /// stalled engine, would) is stopped at the wall-clock ceiling, not when the wait
+    /// ends: the run budget alone never sees that time.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_call_waiting_on_the_host_is_stopped_at_its_wall_ceiling() {
+        let settings = PluginSettings::uniform(PluginLimits {
+            deadline: Duration::from_millis(50),
+            memory_bytes: 16 << 20,
+            max_instances: 4,
+        });
+        let runtime = PluginRuntime::new(&settings, None, None, None)
+            .await
+            .unwrap();
+        let plugin = runtime
+            .resolve(PluginKind::FilterParser, None)
+            .await
+            .unwrap();
+        let started = Instant::now();
+        let error = runtime
+            .invoke(&plugin, Some(Uuid::new_v4()), |_, _| {
+                Box::pin(async {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    Ok(())
+                })
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(error.fault, PluginFault::Deadline);
+        let ceiling = wall_ceiling(settings.filter.deadline);
+        assert!(started.elapsed() >= ceiling);
+        assert!(started.elapsed() < ceiling + Duration::from_secs(2));
+    }
 }

@@ -5,9 +5,6 @@
 //! - `recurse`: recurses until the stack runs out;
 //! - `panic`: panics;
 //! - `huge`: returns far more select items than the host accepts;
-//! - `sleep-ms=N`: busy-waits N milliseconds, then answers;
-//! - `nap-ms=N`: sleeps N milliseconds on the WASI clock (the host waits, the guest
-//!   does not run), then answers;
 //! - anything else: an empty, valid query.
 
 wit_bindgen::generate!({
@@ -80,24 +77,7 @@ impl Guest for Hostile {
                 q.select = vec![column; 50_000];
                 Ok(q)
             }
-            other => {
-                if let Some(ms) = other
-                    .strip_prefix("nap-ms=")
-                    .and_then(|n| n.parse::<u64>().ok())
-                {
-                    std::thread::sleep(std::time::Duration::from_millis(ms));
-                }
-                if let Some(ms) = other
-                    .strip_prefix("sleep-ms=")
-                    .and_then(|n| n.parse::<u64>().ok())
-                {
-                    let start = std::time::Instant::now();
-                    while start.elapsed().as_millis() < ms as u128 {
-                        std::hint::black_box(0);
-                    }
-                }
-                Ok(empty())
-            }
+            _ => Ok(empty()),
         }
     }
 }
