@@ -262,3 +262,82 @@ async fn a_hostile_filter_parser_costs_its_own_requests_a_clear_error_and_nothin
     assert_eq!(resp.status, 200, "{}", resp.body);
     assert_eq!(server.anonymous().get("/healthz").await.status, 200);
 }
+
+/// `wasm` with a custom section appended: the same component, another digest.
+fn another_version(wasm: &[u8], n: u8) -> Vec<u8> {
+    let name = b"version";
+    let mut out = wasm.to_vec();
+    out.extend_from_slice(&[0, (1 + name.len() + 1) as u8, name.len() as u8]);
+    out.extend_from_slice(name);
+    out.push(n);
+    out
+}
+
+/// The compiled artifacts in a cache directory whose name starts with `sha256`.
+fn artifacts_of(dir: &std::path::Path, sha256: &str) -> usize {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(sha256))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn a_replaced_or_removed_plugin_leaves_no_artifact_behind() {
+    let data_dir = support::temp_dir("plugin-evict").join("data");
+    let server = Plinth::start(with_own_plugin_cache(&data_dir, "plugins"));
+    let cache = data_dir.join("plugins");
+    let ws = Workspace::create(&server, "evict").await;
+    let admin = ws.key(&["plugins:admin"]).await;
+    let path = format!("/v1/workspaces/{}/plugins/filter-parser", ws.id);
+    let install = |version: u8| {
+        let admin = admin.clone();
+        let path = path.clone();
+        async move {
+            let resp = admin
+                .send_raw(
+                    Method::PUT,
+                    &path,
+                    "application/wasm",
+                    another_version(&wasm(HOSTILE), version),
+                )
+                .await;
+            assert_eq!(resp.status, 201, "{}", resp.body);
+            resp.body["sha256"].as_str().unwrap().to_owned()
+        }
+    };
+    let first = install(1).await;
+    assert_eq!(artifacts_of(&cache, &first), 2, "artifact and its MAC");
+    let second = install(2).await;
+    assert_ne!(first, second);
+    assert_eq!(
+        artifacts_of(&cache, &first),
+        0,
+        "the replaced version is gone"
+    );
+    assert_eq!(artifacts_of(&cache, &second), 2);
+    // Another workspace installing the same content keeps it through a removal.
+    let other = Workspace::create(&server, "evict other").await;
+    let other_admin = other.key(&["plugins:admin"]).await;
+    let resp = other_admin
+        .send_raw(
+            Method::PUT,
+            &format!("/v1/workspaces/{}/plugins/filter-parser", other.id),
+            "application/wasm",
+            another_version(&wasm(HOSTILE), 2),
+        )
+        .await;
+    assert_eq!(resp.status, 201, "{}", resp.body);
+    assert_eq!(admin.delete(&path).await.status, 204);
+    assert_eq!(
+        artifacts_of(&cache, &second),
+        2,
+        "still used by the other workspace"
+    );
+    let other_path = format!("/v1/workspaces/{}/plugins/filter-parser", other.id);
+    assert_eq!(other_admin.delete(&other_path).await.status, 204);
+    assert_eq!(artifacts_of(&cache, &second), 0, "used by nobody: evicted");
+}

@@ -52,7 +52,9 @@ impl ControlDb {
             .get(0))
     }
 
-    /// Installs or replaces the plugin of `kind` for `workspace` (none: platform).
+    /// Installs or replaces the plugin of `kind` for `workspace` (none: platform);
+    /// returns the digest of the one it replaced. One plugin per kind and owner is
+    /// kept: a replacement deletes the old version.
     pub async fn store_plugin(
         &self,
         kind: &str,
@@ -60,14 +62,16 @@ impl ControlDb {
         name: &str,
         digest: &[u8],
         wasm: &[u8],
-    ) -> Result<(), ControlError> {
+    ) -> Result<Option<Vec<u8>>, ControlError> {
         let mut client = self.client().await?;
         let tx = client.transaction().await?;
-        tx.execute(
-            "DELETE FROM plugins WHERE kind = $1 AND workspace_id IS NOT DISTINCT FROM $2",
-            &[&kind, &workspace],
-        )
-        .await?;
+        let replaced = tx
+            .query_opt(
+                "DELETE FROM plugins WHERE kind = $1 AND workspace_id IS NOT DISTINCT FROM $2 RETURNING digest",
+                &[&kind, &workspace],
+            )
+            .await?
+            .map(|row| row.get(0));
         tx.execute(
             "INSERT INTO plugins (id, workspace_id, kind, name, digest, wasm)
              VALUES ($1, $2, $3, $4, $5, $6)",
@@ -75,22 +79,36 @@ impl ControlDb {
         )
         .await?;
         tx.commit().await?;
-        Ok(())
+        Ok(replaced)
     }
 
-    /// Removes the plugin of `kind` for `workspace` (none: platform).
+    /// Removes the plugin of `kind` for `workspace` (none: platform); returns its
+    /// digest, or `None` when there was none.
     pub async fn remove_plugin(
         &self,
         kind: &str,
         workspace: Option<Uuid>,
-    ) -> Result<bool, ControlError> {
+    ) -> Result<Option<Vec<u8>>, ControlError> {
         let client = self.client().await?;
-        let n = client
-            .execute(
-                "DELETE FROM plugins WHERE kind = $1 AND workspace_id IS NOT DISTINCT FROM $2",
+        Ok(client
+            .query_opt(
+                "DELETE FROM plugins WHERE kind = $1 AND workspace_id IS NOT DISTINCT FROM $2 RETURNING digest",
                 &[&kind, &workspace],
             )
-            .await?;
-        Ok(n > 0)
+            .await?
+            .map(|row| row.get(0)))
+    }
+
+    /// Whether any installed plugin (of any workspace, or the platform) has this
+    /// content.
+    pub async fn plugin_digest_in_use(&self, digest: &[u8]) -> Result<bool, ControlError> {
+        let client = self.client().await?;
+        Ok(client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM plugins WHERE digest = $1)",
+                &[&digest],
+            )
+            .await?
+            .get(0))
     }
 }

@@ -36,6 +36,8 @@ pub struct CacheCounters {
     pub loaded: AtomicU64,
     /// Disk artifacts refused (bad MAC, unreadable, incompatible).
     pub rejected: AtomicU64,
+    /// Artifacts dropped because no installed plugin uses them any more.
+    pub evicted: AtomicU64,
 }
 
 /// The compile cache.
@@ -114,6 +116,23 @@ impl CompileCache {
         self.store(&key, &component);
         self.memory.insert(key, component.clone());
         Ok((component, Provenance::Compiled))
+    }
+
+    /// Forgets the component of `key`: its memory entry and its files on disk.
+    pub fn evict(&self, key: &[u8; 32]) {
+        self.memory.invalidate(key);
+        if let Some((artifact, mac)) = self.paths(key) {
+            for path in [artifact, mac] {
+                match std::fs::remove_file(&path) {
+                    Ok(()) => {}
+                    Err(error) if error.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(error) => {
+                        tracing::warn!(%error, path = %path.display(), "cannot remove a plugin artifact")
+                    }
+                }
+            }
+        }
+        self.counters.evicted.fetch_add(1, Ordering::Relaxed);
     }
 
     fn paths(&self, key: &[u8; 32]) -> Option<(PathBuf, PathBuf)> {

@@ -339,10 +339,13 @@ impl PluginRuntime {
         };
         let wasm = Arc::new(wasm);
         let plugin = self.load(kind, name, origin, wasm.clone()).await?;
-        control
+        let replaced = control
             .store_plugin(kind.as_str(), workspace, name, &plugin.digest, &wasm)
             .await
             .map_err(|e| PluginError::new(kind, name, PluginFault::Host(e.to_string())))?;
+        if let Some(old) = replaced.filter(|old| old.as_slice() != plugin.digest) {
+            self.evict_unused(control, &old).await;
+        }
         self.registry
             .loaded
             .insert(
@@ -369,7 +372,26 @@ impl PluginRuntime {
             .await
             .map_err(|e| PluginError::new(kind, "", PluginFault::Host(e.to_string())))?;
         self.forget(workspace).await;
-        Ok(removed)
+        if let Some(digest) = &removed {
+            self.evict_unused(control, digest).await;
+        }
+        Ok(removed.is_some())
+    }
+
+    /// Drops the compiled artifact of a removed or replaced plugin, from memory and
+    /// the cache directory, unless another installed plugin has the same content.
+    /// Requests in flight keep the component they hold.
+    async fn evict_unused(&self, control: &ControlDb, digest: &[u8]) {
+        let Ok(digest) = <[u8; 32]>::try_from(digest) else {
+            return;
+        };
+        match control.plugin_digest_in_use(&digest).await {
+            Ok(false) => self.cache.evict(&digest),
+            Ok(true) => {}
+            Err(error) => {
+                tracing::warn!(%error, "cannot tell whether a plugin's artifact is still used; kept")
+            }
+        }
     }
 
     /// The effective plugin of every kind for a workspace.

@@ -48,7 +48,7 @@ pub struct PluginRuntime {
     stdio_linker: Linker<HostState>,
     /// WASI plus the vault capabilities, for engine adapters only.
     vault_linker: Linker<HostState>,
-    cache: CompileCache,
+    pub(crate) cache: CompileCache,
     /// Per kind: instances of the built-in plugins.
     pools: [InstancePool; 4],
     /// Per kind: instances of installed plugins, and each workspace's share of them.
