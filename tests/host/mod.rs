@@ -1,10 +1,11 @@
 //! The host skeleton: bootstrapping, admin API, authentication, the HTTP surface,
-//! HTTPS, shutdown and resilience.
+//! HTTPS, shutdown, resilience and the isolation matrix.
 
 mod admin;
 mod auth;
 mod bootstrap;
 mod http;
 mod https;
+mod isolation;
 mod lifecycle;
 mod resilience;

@@ -38,26 +38,34 @@ pub fn routes() -> Router<AppState> {
         .route("/api/v2/ingestion/records/{kind}", post(records::load))
 }
 
-/// The workspace a credential acts on, checked for `scope`.
+/// The workspace a credential acts on, checked for `scope`: the one `X-Workspace-Id`
+/// names (required with the admin token), else the credential's own. A workspace
+/// credential naming another workspace is refused, not silently read as its own.
 pub fn credential_workspace(
     principal: &Principal,
     headers: &HeaderMap,
     scope: Scope,
 ) -> Result<Uuid, ApiError> {
-    let workspace = if principal.is_admin() {
-        let raw = headers
-            .get(WORKSPACE_HEADER)
-            .and_then(|v| v.to_str().ok())
-            .ok_or(AuthError::NoWorkspace(
+    let named = match headers.get(WORKSPACE_HEADER) {
+        Some(value) => {
+            let raw = value.to_str().unwrap_or("");
+            Some(Uuid::parse_str(raw.trim()).map_err(|_| {
+                ApiError::bad_request(format!("X-Workspace-Id `{raw}` is not a workspace id"))
+            })?)
+        }
+        None => None,
+    };
+    let workspace = match (named, principal.is_admin()) {
+        (Some(named), _) => named,
+        (None, true) => {
+            return Err(AuthError::NoWorkspace(
                 "the admin token must name the workspace with an X-Workspace-Id header",
-            ))?;
-        Uuid::parse_str(raw.trim()).map_err(|_| {
-            ApiError::bad_request(format!("X-Workspace-Id `{raw}` is not a workspace id"))
-        })?
-    } else {
-        principal
+            )
+            .into())
+        }
+        (None, false) => principal
             .workspace_id
-            .ok_or(AuthError::NoWorkspace("this credential names no workspace"))?
+            .ok_or(AuthError::NoWorkspace("this credential names no workspace"))?,
     };
     principal.require(workspace, scope)?;
     Ok(workspace)
