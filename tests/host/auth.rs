@@ -37,12 +37,15 @@ async fn a_key_without_the_scope_or_for_another_workspace_is_403() {
     assert_eq!(resp.code(), "insufficient_scope");
     assert!(resp.message().contains("ingestion:read"));
 
-    // A key is tied to its workspace: naming another one does not help.
+    // A key is tied to its workspace: naming another one is refused.
     let key = mine.key(&["ingestion:read"]).await;
     let resp = key
         .with_header("X-Workspace-Id", &theirs.id)
         .get(STATUS)
         .await;
+    assert_eq!(resp.status, 403, "{}", resp.body);
+    assert!(!resp.body.to_string().contains(&theirs.id), "{}", resp.body);
+    let resp = key.with_header("X-Workspace-Id", &mine.id).get(STATUS).await;
     assert_eq!(resp.status, 200);
     assert_eq!(resp.body["workspace_id"], mine.id);
 }
@@ -97,10 +100,15 @@ async fn hs256_tokens_are_checked_for_signature_expiry_nbf_and_workspace() {
     let resp = anon.with_token(&support::hs256(no_exp)).get(STATUS).await;
     assert_eq!(resp.status, 401, "exp is required");
 
-    // A token acts on its own workspace only, whatever the request names.
+    // A token acts on its own workspace only: naming another one is refused.
     let resp = anon
         .with_token(&support::hs256(claims(&other, 3600)))
         .with_header("X-Workspace-Id", &ws.id)
+        .get(STATUS)
+        .await;
+    assert_eq!(resp.status, 403, "{}", resp.body);
+    let resp = anon
+        .with_token(&support::hs256(claims(&other, 3600)))
         .get(STATUS)
         .await;
     assert_eq!(resp.status, 200);
