@@ -45,7 +45,10 @@ async fn a_key_without_the_scope_or_for_another_workspace_is_403() {
         .await;
     assert_eq!(resp.status, 403, "{}", resp.body);
     assert!(!resp.body.to_string().contains(&theirs.id), "{}", resp.body);
-    let resp = key.with_header("X-Workspace-Id", &mine.id).get(STATUS).await;
+    let resp = key
+        .with_header("X-Workspace-Id", &mine.id)
+        .get(STATUS)
+        .await;
     assert_eq!(resp.status, 200);
     assert_eq!(resp.body["workspace_id"], mine.id);
 }
