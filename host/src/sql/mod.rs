@@ -2,6 +2,8 @@
 //! Values always travel as bind parameters; the one exception is DDL that PostgreSQL
 //! cannot parameterise (role passwords), which goes through [`quote_literal`].
 
+use crate::plan::CompareOp;
+
 pub mod records;
 pub mod rows;
 pub mod scoped;
@@ -70,6 +72,18 @@ pub fn quote_literal(value: &str) -> String {
         format!("E'{}'", escaped.replace('\\', "\\\\"))
     } else {
         format!("'{escaped}'")
+    }
+}
+
+/// The SQL operator of a comparison.
+pub(crate) fn operator(op: CompareOp) -> &'static str {
+    match op {
+        CompareOp::Eq => "=",
+        CompareOp::Neq => "<>",
+        CompareOp::Gt => ">",
+        CompareOp::Gte => ">=",
+        CompareOp::Lt => "<",
+        CompareOp::Lte => "<=",
     }
 }
 

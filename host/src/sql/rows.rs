@@ -6,7 +6,7 @@ use tokio_postgres::types::{ToSql, Type};
 
 use std::fmt::Write as _;
 
-use super::{push_ident, quote_ident, quote_qualified};
+use super::{operator, push_ident, quote_ident, quote_qualified};
 use crate::plan::read::ReadPlan;
 use crate::plan::write::{DeletePlan, InsertPlan, UpdatePlan};
 use crate::plan::{ColumnRef, CompareOp, Embed, Expr, IsTest, Item, Nulls, Order, Shape};
@@ -148,14 +148,7 @@ impl Builder {
         op: &CompareOp,
         value: &str,
     ) {
-        let op = match op {
-            CompareOp::Eq => "=",
-            CompareOp::Neq => "<>",
-            CompareOp::Gt => ">",
-            CompareOp::Gte => ">=",
-            CompareOp::Lt => "<",
-            CompareOp::Lte => "<=",
-        };
+        let op = operator(*op);
         let ty = left.value_type();
         let wrapped = ty == "jsonb" && !left.json_path.is_empty();
         if wrapped {

@@ -4,8 +4,8 @@
 //! values go in as literals through [`quote_literal`] (the transaction runs with
 //! `standard_conforming_strings` on); an untyped literal takes the column's type.
 
-use super::{quote_ident, quote_literal, quote_qualified};
-use crate::plan::{CompareOp, Grant, GrantOp, GrantValue};
+use super::{operator, quote_ident, quote_literal, quote_qualified};
+use crate::plan::{Grant, GrantOp, GrantValue};
 
 /// The alias of a table inside the subquery that filters it.
 pub const FILTERED_ALIAS: &str = "pgrst_authz";
@@ -73,15 +73,4 @@ pub fn authorized_row(alias: &str, grants: &[Grant], table: &str) -> String {
         conditions(alias, grants),
         quote_literal(table)
     )
-}
-
-fn operator(op: CompareOp) -> &'static str {
-    match op {
-        CompareOp::Eq => "=",
-        CompareOp::Neq => "<>",
-        CompareOp::Gt => ">",
-        CompareOp::Gte => ">=",
-        CompareOp::Lt => "<",
-        CompareOp::Lte => "<=",
-    }
 }

@@ -1,5 +1,5 @@
 //! A filter parser built only for tests: it sleeps on the WASI monotonic clock for
-//! the number of milliseconds in its query string, then answers an empty query. Its
+//! the number of milliseconds in its query string, then answers a parse error. Its
 //! world imports nothing, so the host refuses to install it (the clock is not
 //! linked for filter parsers); the tests show that refusal names the import.
 
@@ -17,16 +17,10 @@ impl Guest for Napper {
     fn parse(query_string: String) -> Result<Query, ParseError> {
         let millis = query_string.parse::<u64>().unwrap_or(0);
         std::thread::sleep(std::time::Duration::from_millis(millis));
-        Ok(Query {
-            select: Vec::new(),
-            top: Vec::new(),
-            nodes: Vec::new(),
-            filters: Vec::new(),
-            order: Vec::new(),
-            limit: None,
-            offset: None,
-            on_conflict: Vec::new(),
-            columns: Vec::new(),
+        Err(ParseError {
+            parameter: String::new(),
+            position: 0,
+            message: "slept".into(),
         })
     }
 }
