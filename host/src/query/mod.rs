@@ -7,6 +7,8 @@ pub mod enforce;
 pub mod functions;
 pub mod guard;
 pub mod run;
+#[cfg(test)]
+mod spellings;
 pub mod types;
 
 use std::sync::Arc;
