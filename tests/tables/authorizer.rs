@@ -125,6 +125,27 @@ async fn a_scoped_query_writes_only_the_rows_the_authorizer_allows() {
         json!([{"id": "2", "owner_id": "bob", "body": "b1"}])
     );
 
+    // Reads inside a write see her rows only.
+    let (status, body) = query(
+        &alice,
+        &t,
+        "DELETE FROM notes USING notes other WHERE other.owner_id = 'bob'",
+    )
+    .await;
+    assert_eq!((status, &body["row_count"]), (200, &json!(0)), "{body}");
+    let (status, body) = query(
+        &alice,
+        &t,
+        "UPDATE notes SET body = (SELECT max(o.body) FROM notes o WHERE o.owner_id = 'bob') WHERE id = 1 RETURNING body",
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        body["rows"],
+        json!([{"body": null}]),
+        "bob's body stays hidden"
+    );
+
     // Her own rows insert, and the check never shows in the answer.
     let (status, body) = query(
         &alice,
