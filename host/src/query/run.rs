@@ -140,6 +140,21 @@ async fn approve(
     );
     inspected?;
     let statement = statement.map_err(|error| planning_error(error, checked))?;
+    if let Some(column) = statement
+        .columns()
+        .iter()
+        .find(|c| super::types::is_catalog_type_oid(c.type_().oid()))
+    {
+        return Err(ApiError::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            super::types::TYPE_NOT_ALLOWED,
+            format!(
+                "the column `{}` is of the OID-alias type `{}`",
+                column.name(),
+                column.type_().name()
+            ),
+        ));
+    }
     let version = version?;
     let mut columns: Vec<(String, Type)> = statement
         .columns()

@@ -9,8 +9,10 @@
 //!   column-definition lists, arrays of any of them) must be on an allow-list of
 //!   plain value types.
 //!
-//! The second line is in PostgreSQL: the plan the statement gets is inspected for
-//! casts to OID-alias types as PostgreSQL itself prints them ([`plan_casts_to_catalog_types`]).
+//! The second line is what PostgreSQL resolves: the plan the statement gets is
+//! inspected for casts to OID-alias types as PostgreSQL itself prints them
+//! ([`plan_casts_to_catalog_types`]), and its result columns for such types
+//! ([`is_catalog_type_oid`]).
 
 use sqlparser::ast::{ArrayElemTypeDef, DataType, ObjectNamePart};
 use sqlparser::dialect::PostgreSqlDialect;
@@ -188,6 +190,38 @@ fn allowed(data_type: &DataType) -> bool {
     }
 }
 
+/// Whether a result column's type, as PostgreSQL describes the statement, is an
+/// OID-alias type or an array of one (part of the second line).
+pub fn is_catalog_type_oid(oid: u32) -> bool {
+    use postgres_types::Type;
+    [
+        Type::REGCLASS,
+        Type::REGCOLLATION,
+        Type::REGCONFIG,
+        Type::REGDICTIONARY,
+        Type::REGNAMESPACE,
+        Type::REGOPER,
+        Type::REGOPERATOR,
+        Type::REGPROC,
+        Type::REGPROCEDURE,
+        Type::REGROLE,
+        Type::REGTYPE,
+        Type::REGCLASS_ARRAY,
+        Type::REGCOLLATION_ARRAY,
+        Type::REGCONFIG_ARRAY,
+        Type::REGDICTIONARY_ARRAY,
+        Type::REGNAMESPACE_ARRAY,
+        Type::REGOPER_ARRAY,
+        Type::REGOPERATOR_ARRAY,
+        Type::REGPROC_ARRAY,
+        Type::REGPROCEDURE_ARRAY,
+        Type::REGROLE_ARRAY,
+        Type::REGTYPE_ARRAY,
+    ]
+    .iter()
+    .any(|t| t.oid() == oid)
+}
+
 /// The second line: in a plan as PostgreSQL prints it (`EXPLAIN (VERBOSE)`, which
 /// writes every cast with the type's own name), the casts to OID-alias types, if
 /// any. A string literal that merely contains such text is refused too, which
@@ -277,6 +311,15 @@ mod tests {
                 "{refused}"
             );
         }
+    }
+
+    #[test]
+    fn result_columns_of_oid_alias_types_are_recognised() {
+        use postgres_types::Type;
+        assert!(is_catalog_type_oid(Type::REGROLE.oid()));
+        assert!(is_catalog_type_oid(Type::REGCLASS_ARRAY.oid()));
+        assert!(!is_catalog_type_oid(Type::TEXT.oid()));
+        assert!(!is_catalog_type_oid(Type::OID.oid()));
     }
 
     #[test]
