@@ -26,6 +26,9 @@ pub struct RowAuthorizer<'a> {
     plugin: Arc<Plugin>,
     workspace: &'a Workspace,
     principal: &'a Principal,
+    /// Who is asking, built once for an installed authorizer (never for the
+    /// built-in one, which is not called).
+    context: Option<RequestContext>,
 }
 
 impl<'a> RowAuthorizer<'a> {
@@ -38,11 +41,14 @@ impl<'a> RowAuthorizer<'a> {
         let plugin = plugins
             .resolve(PluginKind::RowAuthorizer, Some(workspace.id))
             .await?;
+        let context =
+            (!plugin.is_builtin_allow_all()).then(|| request_context(workspace, principal));
         Ok(Self {
             plugins,
             plugin,
             workspace,
             principal,
+            context,
         })
     }
 
@@ -60,22 +66,16 @@ impl<'a> RowAuthorizer<'a> {
         name: &str,
         action: Action,
     ) -> Result<Vec<Grant>, ApiError> {
-        if self.allows_everything() {
+        let Some(context) = &self.context else {
             return Ok(Vec::new());
-        }
+        };
         let relation = Relation {
             schema: schema.to_owned(),
             name: name.to_owned(),
         };
         let decision = self
             .plugins
-            .authorize_with(
-                &self.plugin,
-                self.workspace.id,
-                &self.context(),
-                &relation,
-                action,
-            )
+            .authorize_with(&self.plugin, self.workspace.id, context, &relation, action)
             .await?;
         match decision {
             Decision::Deny(reason) => Err(denied(format!(
@@ -93,43 +93,6 @@ impl<'a> RowAuthorizer<'a> {
         }
     }
 
-    /// Who is asking, as the authorizer's WIT describes it.
-    fn context(&self) -> RequestContext {
-        let mut scopes = Scopes::empty();
-        for (scope, flag) in [
-            (Scope::PostgresRead, Scopes::POSTGRES_READ),
-            (Scope::PostgresWrite, Scopes::POSTGRES_WRITE),
-            (Scope::WorkspaceView, Scopes::WORKSPACE_VIEW),
-            (Scope::WorkspaceUpdate, Scopes::WORKSPACE_UPDATE),
-            (Scope::VaultRead, Scopes::VAULT_READ),
-            (Scope::VaultWrite, Scopes::VAULT_WRITE),
-            (Scope::VaultDelete, Scopes::VAULT_DELETE),
-            (Scope::VaultDdl, Scopes::VAULT_DDL),
-            (Scope::IngestionRead, Scopes::INGESTION_READ),
-            (Scope::IngestionAdmin, Scopes::INGESTION_ADMIN),
-            (Scope::PluginsAdmin, Scopes::PLUGINS_ADMIN),
-        ] {
-            if self.principal.scopes.contains(scope) {
-                scopes |= flag;
-            }
-        }
-        RequestContext {
-            workspace_id: self.workspace.id.to_string(),
-            tenant_id: self.workspace.tenant_id.clone(),
-            subject: self.principal.user_id(),
-            credential: match self.principal.credential {
-                Credential::Admin => CredentialKind::Admin,
-                Credential::ApiKey { .. } => CredentialKind::ApiKey,
-                Credential::Jwt { .. } => CredentialKind::Jwt,
-            },
-            scopes,
-            claims: match &self.principal.credential {
-                Credential::Jwt { .. } => self.principal.claims.to_string(),
-                _ => "{}".into(),
-            },
-        }
-    }
-
     /// A predicate's value for this caller.
     fn value(&self, value: PredicateValue) -> GrantValue {
         match value {
@@ -144,6 +107,43 @@ impl<'a> RowAuthorizer<'a> {
                 Some(other) => GrantValue::One(other.to_string()),
             },
         }
+    }
+}
+
+/// Who is asking, as the authorizer's WIT describes it.
+fn request_context(workspace: &Workspace, principal: &Principal) -> RequestContext {
+    let mut scopes = Scopes::empty();
+    for (scope, flag) in [
+        (Scope::PostgresRead, Scopes::POSTGRES_READ),
+        (Scope::PostgresWrite, Scopes::POSTGRES_WRITE),
+        (Scope::WorkspaceView, Scopes::WORKSPACE_VIEW),
+        (Scope::WorkspaceUpdate, Scopes::WORKSPACE_UPDATE),
+        (Scope::VaultRead, Scopes::VAULT_READ),
+        (Scope::VaultWrite, Scopes::VAULT_WRITE),
+        (Scope::VaultDelete, Scopes::VAULT_DELETE),
+        (Scope::VaultDdl, Scopes::VAULT_DDL),
+        (Scope::IngestionRead, Scopes::INGESTION_READ),
+        (Scope::IngestionAdmin, Scopes::INGESTION_ADMIN),
+        (Scope::PluginsAdmin, Scopes::PLUGINS_ADMIN),
+    ] {
+        if principal.scopes.contains(scope) {
+            scopes |= flag;
+        }
+    }
+    RequestContext {
+        workspace_id: workspace.id.to_string(),
+        tenant_id: workspace.tenant_id.clone(),
+        subject: principal.user_id(),
+        credential: match principal.credential {
+            Credential::Admin => CredentialKind::Admin,
+            Credential::ApiKey { .. } => CredentialKind::ApiKey,
+            Credential::Jwt { .. } => CredentialKind::Jwt,
+        },
+        scopes,
+        claims: match &principal.credential {
+            Credential::Jwt { .. } => principal.claims.to_string(),
+            _ => "{}".into(),
+        },
     }
 }
 
