@@ -420,8 +420,8 @@ enum Checks<'a> {
 ///
 /// The page is aggregated once, from a subquery (`json_agg` and `count(*)` in the
 /// same pass), not from a CTE that the array and the length each scan: a CTE named
-/// twice is materialised first, and for a read by key that cost PostgreSQL about a
-/// sixth of its throughput (pgbench, 2026-12-02). An aggregate without `GROUP BY`
+/// twice is materialised first, which costs a read by key a noticeable share of its
+/// throughput (measured in `bench/RESULTS.md`). An aggregate without `GROUP BY`
 /// answers one row even for an empty page (`NULL` array, length 0).
 pub fn read(
     plan: &ReadPlan,
@@ -605,7 +605,7 @@ fn read_with(
     b.bind_shared_into(&mut text, Param::Int(plan.limit));
     // Left out at 0: with an `OFFSET` parameter the generic plan's estimate is about
     // twice a custom plan's, so PostgreSQL would plan a read by key again on every
-    // execution (0 generic plans in 7 against 2 in 7 without it, 2026-12-02).
+    // execution instead of settling on the generic plan.
     if plan.offset != 0 {
         text.push_str(" OFFSET ");
         b.bind_shared_into(&mut text, Param::Int(plan.offset));

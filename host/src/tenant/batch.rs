@@ -3,9 +3,8 @@
 //! while [`max_running`] of them are already in flight wait, and go out together as
 //! one statement over `unnest` of their values ([`crate::sql::rows::read_batch`]):
 //! the server then runs one transaction, one executor start and one round trip for
-//! the lot instead of one each. With pgbench on 2026-12-05, reads by key in batches
-//! of 4, 8 and 16 cost PostgreSQL (and its client) 2.3, 3.3 and 4.4 times less each
-//! than one statement per read.
+//! the lot instead of one each, which makes each read several times cheaper for
+//! PostgreSQL (the figures are in `bench/RESULTS.md`).
 //!
 //! A request that finds fewer than [`max_running`] in flight runs its own statement
 //! at once, as it would without batching, so a lone request waits no longer than

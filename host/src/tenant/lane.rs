@@ -20,9 +20,9 @@ use deadpool_postgres::{ClientWrapper, Object, Pool, PoolError};
 /// this many from pools of 16 and more.
 pub const MAX_LANE_CONNECTIONS: usize = 4;
 /// Statements in flight on one lane connection before requests go to the pool.
-/// Four connections of 8 rather than two of 16 (2026-12-01, R2 at 32 clients): the
-/// same throughput, and a third of the p99, because a backend the kernel preempts
-/// holds up 8 requests instead of 16.
+/// Four connections of 8 rather than two of 16: the same throughput with a lower p99,
+/// because a backend the kernel preempts holds up 8 requests instead of 16 (the A/B
+/// figures are in `bench/RESULTS.md`).
 pub const LANE_DEPTH: usize = 8;
 /// The smallest pool that gives connections to a lane (two of its eight).
 pub const MIN_POOL_FOR_LANE: usize = 8;
