@@ -341,3 +341,71 @@ async fn a_replaced_or_removed_plugin_leaves_no_artifact_behind() {
     assert_eq!(other_admin.delete(&other_path).await.status, 204);
     assert_eq!(artifacts_of(&cache, &second), 0, "used by nobody: evicted");
 }
+
+#[tokio::test]
+async fn a_flood_of_stalled_calls_to_one_workspaces_parser_leaves_other_workspaces_untouched() {
+    // Eight filter-parser instances in all: two serve installed parsers, one
+    // workspace holds one of those at a time; each stalled call runs a second.
+    let dir = support::temp_dir("plugin-flood");
+    let config = dir.join("plinth.toml");
+    std::fs::write(
+        &config,
+        "[plugins.filter]\ndeadline_ms = 1000\nmax_instances = 8\n",
+    )
+    .unwrap();
+    let server = Plinth::start(ServerOptions {
+        database_url: Some(support::shared_cluster().url()),
+        args: vec!["--config".into(), config.display().to_string()],
+        ..Default::default()
+    });
+    let attacker = Workspace::provisioned(&server, "flood attacker").await;
+    let neighbour = Workspace::provisioned(&server, "flood neighbour").await;
+    let tenant = Workspace::provisioned(&server, "flood other tenant").await;
+    let attacker_key = attacker.key(&["plugins:admin", "postgres:read"]).await;
+    let tenant_key = tenant.key(&["plugins:admin", "postgres:read"]).await;
+    for (key, ws) in [(&attacker_key, &attacker), (&tenant_key, &tenant)] {
+        let resp = install_hostile_parser(key, &ws.id).await;
+        assert_eq!(resp.status, 201, "{}", resp.body);
+    }
+    let people =
+        |ws: &Workspace, q: &str| format!("/v1/postgres/{}/rows/dl_resolved.people?{q}", ws.id);
+    let flood: Vec<_> = (0..24)
+        .map(|_| {
+            let (key, path) = (attacker_key.clone(), people(&attacker, "loop"));
+            tokio::spawn(async move { key.get(&path).await.status })
+        })
+        .collect();
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+
+    let theirs = neighbour.key(&["postgres:read"]).await;
+    let started = std::time::Instant::now();
+    for i in 0..20 {
+        let resp = theirs
+            .get(&people(
+                &neighbour,
+                &format!("select=identity_key&limit={}", i + 1),
+            ))
+            .await;
+        assert_eq!(
+            resp.status, 200,
+            "the built-in parser is not starved: {}",
+            resp.body
+        );
+    }
+    let resp = tenant_key.get(&people(&tenant, "fine")).await;
+    assert_eq!(
+        resp.status, 200,
+        "another tenant's parser finds an instance: {}",
+        resp.body
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(5),
+        "nobody else waited for the flood: {:?}",
+        started.elapsed()
+    );
+    for call in flood {
+        call.abort();
+    }
+    // The flood's queued requests would hold a graceful shutdown for its whole grace.
+    server.kill();
+}
