@@ -6,8 +6,6 @@ use serde_json::json;
 
 use super::{key, Fixture};
 
-const OWNER_AUTHORIZER: &str = env!("PLINTH_PLUGIN_OWNER_AUTHORIZER");
-
 async fn with_owner_authorizer(name: &str) -> Fixture {
     let f = Fixture::new(name).await;
     f.db.batch_execute(
@@ -16,16 +14,7 @@ async fn with_owner_authorizer(name: &str) -> Fixture {
     )
     .await
     .unwrap();
-    let admin = f.ws.key(&["plugins:admin"]).await;
-    let resp = admin
-        .send_raw(
-            Method::PUT,
-            &format!("/v1/workspaces/{}/plugins/row-authorizer", f.ws.id),
-            "application/wasm",
-            std::fs::read(OWNER_AUTHORIZER).unwrap(),
-        )
-        .await;
-    assert_eq!(resp.status, 201, "{}", resp.body);
+    f.ws.install_owner_authorizer().await;
     f
 }
 

@@ -278,6 +278,25 @@ impl Workspace {
         }))
     }
 
+    /// Installs the example owner-only row authorizer (`plugins/owner-authorizer`)
+    /// for this workspace.
+    pub async fn install_owner_authorizer(&self) {
+        let admin = self.key(&["plugins:admin"]).await;
+        let resp = admin
+            .send_raw(
+                reqwest::Method::PUT,
+                &format!("/v1/workspaces/{}/plugins/row-authorizer", self.id),
+                "application/wasm",
+                std::fs::read(env!("PLINTH_PLUGIN_OWNER_AUTHORIZER")).expect("plugin built"),
+            )
+            .await;
+        assert_eq!(
+            resp.status, 201,
+            "install the owner authorizer: {}",
+            resp.body
+        );
+    }
+
     /// A client authenticated with a JWT for `subject`.
     pub fn jwt_client(&self, subject: &str, scopes: &[&str]) -> Api {
         self.admin.with_token(&self.jwt(subject, scopes))

@@ -2,13 +2,10 @@
 //! installed, a caller reads, updates and deletes only her own rows of `notes`, and
 //! cannot write a row that is not hers, however the statement reaches the table.
 
-use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::Tables;
 use crate::support::Api;
-
-const OWNER_AUTHORIZER: &str = env!("PLINTH_PLUGIN_OWNER_AUTHORIZER");
 
 /// `notes` with two rows of alice's and one of bob's, the owner-only authorizer
 /// installed, and a client for alice.
@@ -26,16 +23,7 @@ async fn owned_notes(name: &str) -> (Tables, Api) {
     .await;
     t.query_ok("INSERT INTO notes VALUES (1, 'alice', 'a1'), (2, 'bob', 'b1'), (3, 'alice', 'a2')")
         .await;
-    let admin = t.ws.key(&["plugins:admin"]).await;
-    let resp = admin
-        .send_raw(
-            Method::PUT,
-            &format!("/v1/workspaces/{}/plugins/row-authorizer", t.ws.id),
-            "application/wasm",
-            std::fs::read(OWNER_AUTHORIZER).unwrap(),
-        )
-        .await;
-    assert_eq!(resp.status, 201, "{}", resp.body);
+    t.ws.install_owner_authorizer().await;
     let alice = t.ws.jwt_client("alice", &["workspace:update"]);
     (t, alice)
 }
