@@ -222,3 +222,65 @@ pub enum KeyCommand {
         client: ClientArgs,
     },
 }
+
+/// The reference table of every `plinth serve` setting, generated from the flags'
+/// documentation (so `docs/configuration.md`, which holds it, cannot drift: a test
+/// compares them).
+pub fn settings_reference() -> String {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    let mut out = String::from("| flag | variable | meaning |\n| --- | --- | --- |\n");
+    let Some(serve) = command.find_subcommand("serve") else {
+        return out;
+    };
+    for arg in serve.get_arguments() {
+        let Some(long) = arg.get_long() else {
+            continue;
+        };
+        let env = arg
+            .get_env()
+            .map(|e| format!("`{}`", e.to_string_lossy()))
+            .unwrap_or_default();
+        let help = arg
+            .get_long_help()
+            .or(arg.get_help())
+            .map(|h| h.to_string())
+            .unwrap_or_default()
+            .replace('\n', " ")
+            .replace('|', "\\|");
+        out.push_str(&format!("| `--{long}` | {env} | {help} |\n"));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    /// Where the generated table stands in `docs/configuration.md`.
+    const BEGIN: &str =
+        "<!-- generated from `plinth serve --help` by plinth::cli::settings_reference; \
+PLINTH_UPDATE_DOCS=1 cargo test -p plinth --lib settings_reference rewrites it -->\n";
+    const END: &str = "<!-- end of the generated table -->";
+
+    #[test]
+    fn the_settings_reference_in_the_docs_is_the_generated_one() {
+        let path =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/configuration.md");
+        let doc = std::fs::read_to_string(&path).expect("docs/configuration.md");
+        let generated = super::settings_reference();
+        let (Some(start), Some(end)) = (doc.find(BEGIN), doc.find(END)) else {
+            panic!("docs/configuration.md lacks the generated block's markers");
+        };
+        let current = &doc[start + BEGIN.len()..end];
+        if current != generated {
+            if std::env::var_os("PLINTH_UPDATE_DOCS").is_some() {
+                let updated = format!("{}{BEGIN}{generated}{}", &doc[..start], &doc[end..]);
+                std::fs::write(&path, updated).expect("write docs/configuration.md");
+            } else {
+                panic!(
+                    "docs/configuration.md is out of date with the flags; run \
+                     PLINTH_UPDATE_DOCS=1 cargo test -p plinth --lib settings_reference"
+                );
+            }
+        }
+    }
+}
