@@ -17,6 +17,9 @@ pub struct Server {
     http: reqwest::Client,
 }
 
+/// The connection limit of the bench workspace's customer roles.
+const BENCH_CONNECTION_LIMIT: &str = "200";
+
 impl Server {
     /// Starts `binary serve` with its data in `data_dir`, logging at `log` (the
     /// `PLINTH_LOG` filter).
@@ -25,6 +28,10 @@ impl Server {
             .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
             .arg(data_dir)
             .env("PLINTH_LOG", log)
+            // The ceilings connect as the workspace's runtime role with as many
+            // clients as the highest concurrency (and PostGraphile's pool beside
+            // them): more than a customer role's default connection limit.
+            .env("PLINTH_TENANT_CONNECTION_LIMIT", BENCH_CONNECTION_LIMIT)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
