@@ -13,6 +13,7 @@ use sqlparser::ast::{
 };
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
+use sqlparser::tokenizer::Tokenizer;
 
 use super::{functions, types};
 use crate::tenant::names::TABLES_SCHEMA;
@@ -82,9 +83,18 @@ pub fn check(sql: &str, tables: &HashMap<String, String>) -> Result<Checked, Ref
             format!("sql must hold 1 to {MAX_SQL_CHARS} characters (it has {chars})"),
         ));
     }
-    types::refuse_catalog_type_names(sql)?;
-    let mut statements = Parser::parse_sql(&PostgreSqlDialect {}, sql)
-        .map_err(|e| refuse("invalid_sql", format!("the SQL could not be parsed: {e}")))?;
+    let unparsable = |e: &dyn std::fmt::Display| {
+        refuse("invalid_sql", format!("the SQL could not be parsed: {e}"))
+    };
+    let dialect = PostgreSqlDialect {};
+    let tokens = Tokenizer::new(&dialect, sql)
+        .tokenize_with_location()
+        .map_err(|e| unparsable(&e))?;
+    types::refuse_catalog_type_tokens(&tokens)?;
+    let mut statements = Parser::new(&dialect)
+        .with_tokens_with_locations(tokens)
+        .parse_statements()
+        .map_err(|e| unparsable(&e))?;
     if statements.len() != 1 {
         return Err(refuse(
             "statement_not_allowed",

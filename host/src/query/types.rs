@@ -16,7 +16,7 @@
 
 use sqlparser::ast::{ArrayElemTypeDef, DataType, ObjectNamePart};
 use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::tokenizer::{Token, Tokenizer};
+use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 use super::guard::{refuse, Refusal};
 
@@ -102,12 +102,18 @@ fn is_catalog_type(name: &str) -> bool {
 /// ```
 pub fn refuse_catalog_type_names(sql: &str) -> Result<(), Refusal> {
     // A statement the tokenizer refuses is refused by the parser right after.
-    let Ok(tokens) = Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize() else {
-        return Ok(());
-    };
+    match Tokenizer::new(&PostgreSqlDialect {}, sql).tokenize_with_location() {
+        Ok(tokens) => refuse_catalog_type_tokens(&tokens),
+        Err(_) => Ok(()),
+    }
+}
+
+/// [`refuse_catalog_type_names`] over the statement's tokens, which the guard then
+/// parses (the statement is tokenized once).
+pub fn refuse_catalog_type_tokens(tokens: &[TokenWithSpan]) -> Result<(), Refusal> {
     for token in tokens {
-        if let Token::Word(word) = token {
-            let name = folded(&word);
+        if let Token::Word(word) = &token.token {
+            let name = folded(word);
             if is_catalog_type(&name) {
                 return Err(refuse(
                     TYPE_NOT_ALLOWED,
