@@ -21,7 +21,7 @@ use crate::api::row_authorizer::{denied, RowAuthorizer};
 use crate::error::ApiError;
 use crate::plan::Grant;
 use crate::plugins::authorizer_types::Action;
-use crate::sql::scoped::{self, FILTERED_ALIAS};
+use crate::sql::scoped;
 use crate::tenant::names::TABLES_SCHEMA;
 
 /// The name of the hidden result column that checks written rows.
@@ -49,7 +49,7 @@ pub async fn apply(
         let _ = part.visit(&mut collect);
         match collect {
             Reads::Collect(names) => names,
-            Reads::Filter(_) => BTreeSet::new(),
+            Reads::Filter { .. } => BTreeSet::new(),
         }
     });
     let table_name = |physical: &str| {
@@ -70,7 +70,10 @@ pub async fn apply(
     }
     if !read_grants.is_empty() {
         let filtered = with_target_set_aside(&mut checked.statement, |part| {
-            part.visit(&mut Reads::Filter(&read_grants))
+            part.visit(&mut Reads::Filter {
+                grants: &read_grants,
+                inside_replacement: false,
+            })
         });
         if filtered.is_break() {
             // A table would be read unfiltered: nothing runs.
@@ -228,7 +231,14 @@ enum Reads<'g> {
     /// Gathers the physical names read.
     Collect(BTreeSet<String>),
     /// Turns each read of a table with conditions into a filtered subquery.
-    Filter(&'g HashMap<String, Vec<Grant>>),
+    Filter {
+        /// The conditions of each physical table.
+        grants: &'g HashMap<String, Vec<Grant>>,
+        /// Set when a read was just replaced: the next table visited is the one
+        /// inside the new subquery (the walk goes into it at once), which is left
+        /// as it is. Nothing the caller wrote can mark a table to be skipped.
+        inside_replacement: bool,
+    },
 }
 
 impl VisitorMut for Reads<'_> {
@@ -244,12 +254,6 @@ impl VisitorMut for Reads<'_> {
         else {
             return ControlFlow::Continue(());
         };
-        if alias
-            .as_ref()
-            .is_some_and(|a| a.name.value == FILTERED_ALIAS)
-        {
-            return ControlFlow::Continue(());
-        }
         let Some(physical) = physical_name(name.0.as_slice()) else {
             return ControlFlow::Continue(());
         };
@@ -257,7 +261,14 @@ impl VisitorMut for Reads<'_> {
             Reads::Collect(names) => {
                 names.insert(physical);
             }
-            Reads::Filter(grants) => {
+            Reads::Filter {
+                inside_replacement: inside @ true,
+                ..
+            } => *inside = false,
+            Reads::Filter {
+                grants,
+                inside_replacement,
+            } => {
                 if let Some(grants) = grants.get(&physical) {
                     let alias = alias.clone().unwrap_or_else(|| TableAlias {
                         name: Ident::with_quote('"', physical.clone()),
@@ -272,6 +283,7 @@ impl VisitorMut for Reads<'_> {
                         subquery: Box::new(subquery),
                         alias: Some(alias),
                     };
+                    *inside_replacement = true;
                 }
             }
         }

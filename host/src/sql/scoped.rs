@@ -8,7 +8,7 @@ use super::{operator, quote_ident, quote_literal, quote_qualified};
 use crate::plan::{Grant, GrantOp, GrantValue};
 
 /// The alias of a table inside the subquery that filters it.
-pub const FILTERED_ALIAS: &str = "pgrst_authz";
+const FILTERED_ALIAS: &str = "pgrst_authz";
 
 /// The conditions of `grants` on the row `alias` names, ANDed; `TRUE` for none.
 ///
