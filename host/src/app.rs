@@ -33,7 +33,8 @@ pub async fn serve(settings: Settings) -> anyhow::Result<()> {
     let (cluster, embedded_pg) = match &settings.database_url {
         Some(url) => (Cluster::from_url(url)?, None),
         None => {
-            let pg = EmbeddedPostgres::start(&settings.data_dir).await?;
+            let reserved = u32::try_from(settings.pools.max_server_connections).unwrap_or(u32::MAX);
+            let pg = EmbeddedPostgres::start(&settings.data_dir, reserved).await?;
             (Cluster::embedded(pg.port(), pg.password()), Some(pg))
         }
     };

@@ -111,7 +111,8 @@ pub struct ServeArgs {
     #[arg(long, env = "PLINTH_WORKERS")]
     pub workers: Option<usize>,
     /// Ceiling on the server connections Plinth opens to PostgreSQL, all workspaces
-    /// together [default: 64].
+    /// together; the embedded PostgreSQL 16+ reserves as many slots (at most 200)
+    /// that no tenant can take [default: 64].
     #[arg(long, env = "PLINTH_MAX_SERVER_CONNECTIONS")]
     pub max_server_connections: Option<usize>,
     /// Connections one workspace pool may hold [default: 16].

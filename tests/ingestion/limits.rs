@@ -108,3 +108,80 @@ async fn existing_workspaces_are_brought_to_the_limits_at_start_up() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// The newer PostgreSQL that `cargo xtask test` installs (Debian 12's 15 has no
+/// `reserved_connections`).
+fn postgres_next_bindir() -> String {
+    std::env::var("PLINTH_TEST_POSTGRES_NEXT_BINDIR").unwrap_or_else(|_| {
+        panic!("PLINTH_TEST_POSTGRES_NEXT_BINDIR is not set: run the tests with `cargo xtask test`, which installs PostgreSQL 17 for them")
+    })
+}
+
+#[tokio::test]
+async fn tenants_together_cannot_take_the_connections_plinth_keeps_for_its_pools() {
+    let bindir = postgres_next_bindir();
+    assert!(
+        std::path::Path::new(&bindir).join("postgres").is_file(),
+        "no PostgreSQL in {bindir}: run `cargo xtask setup`"
+    );
+    let path = format!("{bindir}:{}", std::env::var("PATH").unwrap_or_default());
+    // Plinth keeps as many slots as its pools' ceiling (200 of 300 here, so that the
+    // attacker's share is quick to fill); the attacker's own role limit is no help.
+    let server = Plinth::start(ServerOptions {
+        env: vec![
+            ("PATH".into(), path),
+            ("PLINTH_MAX_SERVER_CONNECTIONS".into(), "200".into()),
+            ("PLINTH_TENANT_CONNECTION_LIMIT".into(), "300".into()),
+        ],
+        ..Default::default()
+    });
+    let attacker = Workspace::provisioned(&server, "takes every slot").await;
+    let victim = Workspace::provisioned(&server, "still served").await;
+    let uri = attacker.reveal("runtime", false).await;
+    let mut held = Vec::new();
+    let refused = loop {
+        match support::try_connect(&uri).await {
+            Ok(client) => held.push(client),
+            Err(refused) => break refused,
+        }
+        assert!(held.len() < 300, "the cluster never refused a connection");
+    };
+    assert!(
+        refused.contains("pg_use_reserved_connections"),
+        "refused for another reason after {}: {refused}",
+        held.len()
+    );
+    assert!(
+        held.len() <= 300 - 3 - 200,
+        "the tenant took {} connections",
+        held.len()
+    );
+    // Another tenant's direct URI is refused too: the slots are Plinth's alone.
+    let victims_own = support::try_connect(&victim.reveal("runtime", false).await).await;
+    assert!(
+        victims_own.is_err(),
+        "a tenant role reached a reserved slot"
+    );
+
+    // Plinth still opens pools for either workspace and provisions new ones.
+    for ws in [&victim, &attacker] {
+        let api = ws.key(&["workspace:update"]).await;
+        let resp = api
+            .post(
+                &format!("/v1/{}/query", ws.id),
+                json!({"sql": "SELECT 1 AS one"}),
+            )
+            .await;
+        assert_eq!(resp.status, 200, "{}", resp.body);
+    }
+    let late = Workspace::provisioned(&server, "provisioned meanwhile").await;
+    let api = late.key(&["workspace:update"]).await;
+    let resp = api
+        .post(
+            &format!("/v1/{}/query", late.id),
+            json!({"sql": "SELECT 1 AS one"}),
+        )
+        .await;
+    assert_eq!(resp.status, 200, "{}", resp.body);
+    drop(held);
+}

