@@ -17,7 +17,7 @@ use anyhow::Context;
 use bytes::Bytes;
 use http_body_util::Full;
 use hyper::{Request, Response, StatusCode};
-use plinth::sql::rows::{Param, Statement as Sql};
+use plinth::sql::statement::{Param, Statement as Sql};
 use tokio_postgres::{Client, NoTls, Statement};
 
 use crate::measure::Sample;

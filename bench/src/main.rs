@@ -516,7 +516,7 @@ async fn main() -> anyhow::Result<()> {
 /// Scenario F at each concurrency: medians of the runs, and of the CPU per request.
 async fn measure_floor(
     uri: &str,
-    statement: &plinth::sql::rows::Statement,
+    statement: &plinth::sql::statement::Statement,
     args: &Args,
     dir: &std::path::Path,
 ) -> anyhow::Result<Vec<(u32, Sample, f64)>> {

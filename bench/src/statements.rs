@@ -16,7 +16,8 @@ use plinth::config::{PluginLimits, PluginSettings};
 use plinth::plan::CountMode;
 use plinth::plugins::{Plugin, PluginKind, PluginRuntime};
 use plinth::schema_cache::SchemaCache;
-use plinth::sql::rows::{self, Param, Statement};
+use plinth::sql::rows;
+use plinth::sql::statement::{Param, Statement};
 
 /// A value wrk puts into requests at random, and how pgbench draws the same.
 pub struct Random {

@@ -9,6 +9,7 @@ use crate::auth::AuthError;
 use crate::control::ControlError;
 use crate::plugins::{PluginError, PluginFault};
 use crate::tenant::provision::ProvisionError;
+use crate::tenant::work::{WorkError, WorkFailure};
 use crate::tenant::TenantError;
 
 impl From<AuthError> for ApiError {
@@ -46,6 +47,22 @@ impl From<ControlError> for ApiError {
             tracing::error!(%error, "control database error");
             ApiError::internal()
         }
+    }
+}
+
+impl From<WorkError> for ApiError {
+    fn from(error: WorkError) -> Self {
+        match error {
+            WorkError::Tenant(error) => error.into(),
+            WorkError::Database(error) => ApiError::from_db(error),
+            WorkError::Commit(error) => ApiError::from_commit(error),
+        }
+    }
+}
+
+impl WorkFailure for ApiError {
+    fn may_have_lost_the_connection(&self) -> bool {
+        ApiError::may_have_lost_the_connection(self)
     }
 }
 

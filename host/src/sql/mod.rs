@@ -7,6 +7,7 @@ use crate::plan::CompareOp;
 pub mod records;
 pub mod rows;
 pub mod scoped;
+pub mod statement;
 
 /// Quotes an identifier: wraps it in double quotes and doubles any inside.
 /// Accepts any string; the result is always a single identifier token.

@@ -25,7 +25,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::Row;
 
 use super::lane::Lane;
-use crate::sql::rows::{BatchStatement, Statement};
+use crate::sql::statement::{BatchStatement, Statement};
 
 /// Statements of one text in flight at once before requests queue for a batch: one
 /// per core (at least two), so that batches keep as many of the server's backends

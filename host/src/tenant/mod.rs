@@ -12,6 +12,7 @@ mod prepared;
 pub mod provision;
 mod table_names;
 mod transaction;
+pub mod work;
 
 use std::sync::Arc;
 

@@ -18,7 +18,7 @@ use super::driver::OneTurnLate;
 use super::lane::{Lane, Shared, MIN_POOL_FOR_LANE};
 use crate::cluster::Cluster;
 use crate::config::PoolSettings;
-use crate::sql::rows::{BatchStatement, Statement};
+use crate::sql::statement::{BatchStatement, Statement};
 
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 

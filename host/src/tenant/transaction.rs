@@ -11,9 +11,9 @@ use deadpool_postgres::ClientWrapper;
 
 use crate::auth::Principal;
 use crate::control::workspaces::Workspace;
-use crate::error::ApiError;
 use crate::schema_cache::VersionSource;
 
+use super::work::{WorkError, WorkFailure};
 use super::{PoolKind, Tenancy, TenantError};
 
 /// Whether the transaction may write.
@@ -41,7 +41,7 @@ const SET_CONTEXT: &str = "SELECT set_config('app.tenant_id', $1, true), \
      set_config('request.jwt.claims', $4, true)";
 
 /// The future a transaction body returns.
-pub type TxFuture<'t, T> = Pin<Box<dyn Future<Output = Result<T, ApiError>> + Send + 't>>;
+pub type TxFuture<'t, T, E> = Pin<Box<dyn Future<Output = Result<T, E>> + Send + 't>>;
 
 /// The transaction a body of [`Tenancy::run`] runs in.
 pub struct Tx<'t> {
@@ -58,15 +58,15 @@ impl<'t> Tx<'t> {
     /// Runs the body's last statement with `COMMIT` in the same write, a round trip
     /// fewer. Should the statement fail, PostgreSQL answers the `COMMIT` of the
     /// aborted transaction by rolling it back, and the statement's error is the
-    /// answer; a `COMMIT` that fails after it is answered as [`ApiError::from_commit`].
+    /// answer; a `COMMIT` that fails after it is [`WorkError::Commit`].
     pub async fn finish<T>(
         &self,
         last: impl Future<Output = Result<T, tokio_postgres::Error>>,
-    ) -> Result<T, ApiError> {
+    ) -> Result<T, WorkError> {
         self.ended.store(true, Ordering::Relaxed);
         let (value, commit) = futures::join!(last, self.client.batch_execute("COMMIT"));
-        let value = value.map_err(ApiError::from_db)?;
-        commit.map_err(ApiError::from_commit)?;
+        let value = value?;
+        commit.map_err(WorkError::Commit)?;
         Ok(value)
     }
 
@@ -82,16 +82,20 @@ impl Tenancy {
     /// write: `BEGIN` cannot fail on a live connection, and a context that fails
     /// aborts the transaction, so nothing of the body runs without it. A request
     /// cancelled midway is rolled back (see [`Session`]).
-    pub async fn run<T, F>(
+    pub async fn run<T, E, F>(
         &self,
         ctx: TenantContext<'_>,
         access: Access,
         body: F,
-    ) -> Result<T, ApiError>
+    ) -> Result<T, E>
     where
-        F: for<'t> FnOnce(&'t Tx<'t>) -> TxFuture<'t, T>,
+        E: WorkFailure,
+        F: for<'t> FnOnce(&'t Tx<'t>) -> TxFuture<'t, T, E>,
     {
-        let session = self.session(ctx.workspace).await?;
+        let session = self
+            .session(ctx.workspace)
+            .await
+            .map_err(|error| E::from(error.into()))?;
         let tx = Tx {
             client: session.client(),
             ended: AtomicBool::new(false),
@@ -110,7 +114,7 @@ impl Tenancy {
                 client
                     .batch_execute("COMMIT")
                     .await
-                    .map_err(ApiError::from_commit)?;
+                    .map_err(|error| E::from(WorkError::Commit(error)))?;
                 session.release();
                 Ok(value)
             }
@@ -125,20 +129,19 @@ impl Tenancy {
 }
 
 /// `BEGIN`, the context and `body`, pipelined on the transaction's connection.
-async fn run_in<'t, T, F>(
+async fn run_in<'t, T, E, F>(
     tx: &'t Tx<'t>,
     ctx: TenantContext<'_>,
     access: Access,
     body: F,
-) -> Result<T, ApiError>
+) -> Result<T, E>
 where
-    F: FnOnce(&'t Tx<'t>) -> TxFuture<'t, T>,
+    E: WorkFailure,
+    F: FnOnce(&'t Tx<'t>) -> TxFuture<'t, T, E>,
 {
     let client = tx.client();
-    let statement = client
-        .prepare_cached(SET_CONTEXT)
-        .await
-        .map_err(ApiError::from_db)?;
+    let db = |error: tokio_postgres::Error| E::from(WorkError::Database(error));
+    let statement = client.prepare_cached(SET_CONTEXT).await.map_err(db)?;
     let settings = ctx.settings();
     let settings: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
         [&settings[0], &settings[1], &settings[2], &settings[3]];
@@ -151,8 +154,8 @@ where
         client.query_one(&statement, &settings),
         body(tx),
     );
-    begun.map_err(ApiError::from_db)?;
-    context.map_err(ApiError::from_db)?;
+    begun.map_err(db)?;
+    context.map_err(db)?;
     value
 }
 
@@ -208,7 +211,7 @@ impl Session {
     /// A backend that ends itself (terminated, or shut down mid-commit) sends its
     /// error before it closes the socket, so the connection does not yet look
     /// closed to the pool, and the next request to take it would fail too.
-    pub fn release_after(mut self, error: &ApiError) {
+    pub fn release_after(mut self, error: &impl WorkFailure) {
         if let Some(object) = self.client.take() {
             if error.may_have_lost_the_connection() {
                 drop(deadpool_postgres::Object::take(object));

@@ -28,7 +28,7 @@ use moka::sync::Cache;
 use prometheus_client::metrics::counter::Counter;
 use uuid::Uuid;
 
-use crate::sql::rows::Param;
+use crate::sql::statement::Param;
 
 /// Most bytes of count statements (text and parameters) kept for all workspaces.
 const MAX_BYTES: u64 = 16 * 1024 * 1024;

@@ -1,13 +1,13 @@
 //! The PostgreSQL Data API (seed 001): `/v1/postgres/{ws}/rows/{table}[/{key}]`.
 //! Each handler reads as the request's path: authorize the scope, resolve the
 //! workspace, parse the query string with the workspace's filter parser, then let
-//! [`executor::Rows`] plan, authorize rows, build the statement, run it and hand back
+//! [`run::Rows`] plan, authorize rows, build the statement, run it and hand back
 //! JSON that PostgreSQL built.
 
 mod exact_counts;
-mod executor;
 mod idempotency;
 mod prefer;
+mod run;
 
 use std::sync::Arc;
 
@@ -19,9 +19,9 @@ use axum::Router;
 use serde_json::json;
 
 pub use exact_counts::{CountKey, Counted, ExactCounts};
-pub use executor::{Page, Rows, Written, ESTIMATE_THRESHOLD};
 use idempotency::{at_most_once, Answer};
 pub use prefer::Prefer;
+pub use run::{Page, Rows, Written, ESTIMATE_THRESHOLD};
 
 use super::extract::{path_id, read_body};
 use super::AppState;
