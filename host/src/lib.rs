@@ -32,6 +32,7 @@ pub mod error;
 pub mod plan;
 pub mod plugins;
 pub mod query;
+pub mod request;
 pub mod schema_cache;
 pub mod secrets;
 pub mod server;

@@ -4,9 +4,9 @@
 use plinth::plugins::authorizer_types::{
     Action, CredentialKind, Decision, Relation, RequestContext, Scopes,
 };
-use plinth::plugins::filter_types::{NodeKind, Operand, Operator, SelectItem};
 use plinth::plugins::validation_types::{Operation, Target, TargetKind, Verdict};
 use plinth::plugins::PluginKind;
+use plinth::request::{FilterTree, Operand, Operator, SelectItem};
 
 use super::{limits, runtime};
 
@@ -19,13 +19,14 @@ async fn the_builtin_filter_parser_returns_a_typed_query() {
         .await
         .expect("the plugin answers")
         .expect("the query parses");
-    assert_eq!(query.top.len(), 3);
+    assert_eq!(query.select.len(), 3);
     assert!(
-        matches!(&query.select[query.top[2] as usize], SelectItem::Embed(e) if e.relation == "customers")
+        matches!(&query.select[2], SelectItem::Embed(e) if e.relation == "customers" && e.children.len() == 1)
     );
-    let NodeKind::Condition(c) = &query.nodes[query.filters[0].root as usize].kind else {
+    let FilterTree::Condition(c) = &query.filters[0].tree else {
         panic!("a condition")
     };
+    assert!(matches!(&query.filters[1].tree, FilterTree::Any(children) if children.len() == 2));
     assert_eq!(c.field.name, "price");
     assert!(matches!(c.op, Operator::Gte));
     assert!(matches!(&c.operand, Operand::Value(v) if v == "50"));

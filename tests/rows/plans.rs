@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 
 use plinth::plan::CountMode;
-use plinth::plugins::filter_types::Query;
+use plinth::request::Query;
 
 use super::Fixture;
 use crate::support;
@@ -22,17 +22,7 @@ async fn a_read_by_key_is_planned_once_not_on_every_request() {
         .await
         .expect("catalog");
     let relation = schema.relation("products").expect("products").clone();
-    let everything = Query {
-        select: Vec::new(),
-        top: Vec::new(),
-        nodes: Vec::new(),
-        filters: Vec::new(),
-        order: Vec::new(),
-        limit: None,
-        offset: None,
-        on_conflict: Vec::new(),
-        columns: Vec::new(),
-    };
+    let everything = Query::default();
     let plan =
         plinth::plan::read::plan(&schema, &relation, &everything, CountMode::None, Some("1"))
             .expect("plan");

@@ -8,7 +8,7 @@ use super::select::{each_embed, embed_at, shape};
 use super::types::{ColumnRef, CompareOp, CountMode, Expr, Item, Order, Shape};
 use super::where_clause::{order, tree};
 use super::{DEFAULT_LIMIT, MAX_LIMIT};
-use crate::plugins::filter_types::Query;
+use crate::request::Query;
 use crate::schema_cache::{Relation, SchemaCache};
 
 /// A planned read.
@@ -38,14 +38,14 @@ pub fn plan(
     count: CountMode,
     single_key: Option<&str>,
 ) -> Result<ReadPlan, PlanError> {
-    let mut shape = shape(schema, relation, query, &query.top)?;
+    let mut shape = shape(schema, relation, &query.select)?;
     let mut filter = Vec::new();
     for f in &query.filters {
         if f.path.is_empty() {
-            filter.push(tree(relation, query, f.root)?);
+            filter.push(tree(relation, &f.tree)?);
         } else {
             let embed = embed_at(&mut shape, &f.path)?;
-            let condition = tree(&embed.relation, query, f.root)?;
+            let condition = tree(&embed.relation, &f.tree)?;
             embed.filter.push(condition);
         }
     }

@@ -7,11 +7,11 @@ use std::sync::Arc;
 use super::error::PlanError;
 use super::relationship::relate;
 use super::types::{ColumnRef, Embed, Item, JsonStep, Shape};
-use crate::plugins::filter_types::{self as wit, Query, SelectItem};
+use crate::request::{self, SelectItem};
 use crate::schema_cache::{Relation, SchemaCache};
 
 /// Checks a field against a relation's columns.
-pub fn column_ref(relation: &Relation, field: &wit::Field) -> Result<ColumnRef, PlanError> {
+pub fn column_ref(relation: &Relation, field: &request::Field) -> Result<ColumnRef, PlanError> {
     let column = relation
         .column(&field.name)
         .ok_or_else(|| PlanError::UnknownColumn {
@@ -70,30 +70,33 @@ fn all_columns(relation: &Relation) -> impl Iterator<Item = Item> + '_ {
     })
 }
 
-/// The shape of one level: `items` (indices into `query.select`; empty means `*`).
+/// The shape of one level: `items` (empty means `*`).
 pub fn shape(
     schema: &SchemaCache,
     relation: &Arc<Relation>,
-    query: &Query,
-    items: &[u32],
+    items: &[SelectItem],
 ) -> Result<Shape, PlanError> {
     let mut out = Shape::default();
     if items.is_empty() {
         out.items.extend(all_columns(relation));
         return Ok(out);
     }
-    for index in items {
-        match &query.select[*index as usize] {
+    for item in items {
+        match item {
             SelectItem::Star => out.items.extend(all_columns(relation)),
-            SelectItem::Column(c) => {
-                let left = column_ref(relation, &c.field)?;
-                let name: Arc<str> = match (&c.alias, c.field.json_path.last()) {
+            SelectItem::Column {
+                field,
+                alias,
+                cast: wanted,
+            } => {
+                let left = column_ref(relation, field)?;
+                let name: Arc<str> = match (alias, field.json_path.last()) {
                     (Some(alias), _) => alias.as_str().into(),
                     (None, Some(step)) => step.key.as_str().into(),
                     // The field's name is the column's: share it.
                     (None, None) => left.column.clone(),
                 };
-                let cast = c.cast.as_deref().map(cast).transpose()?;
+                let cast = wanted.as_deref().map(cast).transpose()?;
                 out.items.push(Item::Column { left, name, cast });
             }
             SelectItem::Embed(e) => {
@@ -105,7 +108,7 @@ pub fn shape(
                             suggestion: schema.nearest_relation(&e.relation).map(str::to_owned),
                         })?;
                 let link = relate(schema, relation, child, e.hint.as_deref())?;
-                let child_shape = shape(schema, child, query, &e.children)?;
+                let child_shape = shape(schema, child, &e.children)?;
                 let label = e.alias.clone().unwrap_or_else(|| e.relation.clone());
                 out.items.push(Item::Embed(Box::new(Embed {
                     name: label.clone(),

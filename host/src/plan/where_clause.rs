@@ -4,9 +4,7 @@
 use super::error::PlanError;
 use super::select::column_ref;
 use super::types::{CompareOp, Expr, IsTest, Nulls, Order};
-use crate::plugins::filter_types::{
-    Condition, Direction, IsValue, NodeKind, NullsOrder, Operand, Operator, OrderTerm, Query,
-};
+use crate::request::{Condition, FilterTree, IsValue, NullsOrder, Operand, Operator, OrderTerm};
 use crate::schema_cache::Relation;
 
 fn condition(relation: &Relation, c: &Condition) -> Result<Expr, PlanError> {
@@ -76,28 +74,16 @@ fn condition(relation: &Relation, c: &Condition) -> Result<Expr, PlanError> {
     })
 }
 
-/// The condition of the tree rooted at `nodes[root]`.
-pub fn tree(relation: &Relation, query: &Query, root: u32) -> Result<Expr, PlanError> {
-    let node = &query.nodes[root as usize];
-    let expr = match &node.kind {
-        NodeKind::Condition(c) => condition(relation, c)?,
-        NodeKind::All(children) => Expr::All(
-            children
-                .iter()
-                .map(|c| tree(relation, query, *c))
-                .collect::<Result<_, _>>()?,
-        ),
-        NodeKind::Any(children) => Expr::Any(
-            children
-                .iter()
-                .map(|c| tree(relation, query, *c))
-                .collect::<Result<_, _>>()?,
-        ),
+/// The condition a filter tree states.
+pub fn tree(relation: &Relation, tree: &FilterTree) -> Result<Expr, PlanError> {
+    let all = |children: &[FilterTree]| -> Result<Vec<Expr>, PlanError> {
+        children.iter().map(|c| self::tree(relation, c)).collect()
     };
-    Ok(if node.negated {
-        Expr::Not(Box::new(expr))
-    } else {
-        expr
+    Ok(match tree {
+        FilterTree::Condition(c) => condition(relation, c)?,
+        FilterTree::All(children) => Expr::All(all(children)?),
+        FilterTree::Any(children) => Expr::Any(all(children)?),
+        FilterTree::Not(inner) => Expr::Not(Box::new(self::tree(relation, inner)?)),
     })
 }
 
@@ -105,7 +91,7 @@ pub fn tree(relation: &Relation, query: &Query, root: u32) -> Result<Expr, PlanE
 pub fn order(relation: &Relation, term: &OrderTerm) -> Result<Order, PlanError> {
     Ok(Order {
         left: column_ref(relation, &term.field)?,
-        descending: matches!(term.direction, Direction::Desc),
+        descending: term.descending,
         nulls: term.nulls.map(|n| match n {
             NullsOrder::First => Nulls::First,
             NullsOrder::Last => Nulls::Last,

@@ -13,7 +13,7 @@ use super::read::{embedded_relations, key_condition};
 use super::select::{each_embed, shape};
 use super::types::{Expr, Shape};
 use super::where_clause::tree;
-use crate::plugins::filter_types::Query;
+use crate::request::Query;
 use crate::schema_cache::{Relation, SchemaCache};
 
 /// Most rows one insert may carry.
@@ -118,7 +118,7 @@ fn top_filters(relation: &Relation, query: &Query) -> Result<Vec<Expr>, PlanErro
         .iter()
         .map(|f| {
             if f.path.is_empty() {
-                tree(relation, query, f.root)
+                tree(relation, &f.tree)
             } else {
                 Err(PlanError::NotEmbedded(f.path.join(".")))
             }
@@ -222,7 +222,7 @@ pub fn insert(
         row_count: rows.len(),
         rows_json,
         conflict,
-        returning: Some(shape(schema, relation, query, &query.top)?),
+        returning: Some(shape(schema, relation, &query.select)?),
         checks: Vec::new(),
         conflict_checks: Vec::new(),
     })
@@ -261,7 +261,7 @@ pub fn update(
         columns,
         row_json: body.to_owned(),
         filter,
-        returning: Some(shape(schema, relation, query, &query.top)?),
+        returning: Some(shape(schema, relation, &query.select)?),
         checks: Vec::new(),
     })
 }
@@ -284,7 +284,7 @@ pub fn delete(
     Ok(DeletePlan {
         relation: relation.clone(),
         filter,
-        returning: Some(shape(schema, relation, query, &query.top)?),
+        returning: Some(shape(schema, relation, &query.select)?),
     })
 }
 

@@ -4,9 +4,7 @@ use std::sync::Arc;
 
 use super::{read, read_batch, reusable_count, Param};
 use crate::plan::{read::plan, CountMode};
-use crate::plugins::filter_types::{
-    Condition, Field, Filter, FilterNode, NodeKind, Operand, Operator, Query,
-};
+use crate::request::{Condition, Field, Filter, FilterTree, Operand, Operator, Query};
 use crate::schema_cache::{Column, RelKind, Relation, SchemaCache, VersionSource};
 
 fn column(name: &str, ty: &str) -> Column {
@@ -39,17 +37,7 @@ fn products() -> (SchemaCache, Arc<Relation>) {
 }
 
 fn everything() -> Query {
-    Query {
-        select: Vec::new(),
-        top: Vec::new(),
-        nodes: Vec::new(),
-        filters: Vec::new(),
-        order: Vec::new(),
-        limit: None,
-        offset: None,
-        on_conflict: Vec::new(),
-        columns: Vec::new(),
-    }
+    Query::default()
 }
 
 #[test]
@@ -173,9 +161,9 @@ fn a_count_that_may_be_reused_runs_only_when_the_tables_write_counter_moved() {
 /// `name=eq.{value}`.
 fn name_is(value: &str) -> Query {
     let mut query = everything();
-    query.nodes.push(FilterNode {
-        negated: false,
-        kind: NodeKind::Condition(Condition {
+    query.filters.push(Filter {
+        path: Vec::new(),
+        tree: FilterTree::Condition(Condition {
             field: Field {
                 name: "name".into(),
                 json_path: Vec::new(),
@@ -183,10 +171,6 @@ fn name_is(value: &str) -> Query {
             op: Operator::Eq,
             operand: Operand::Value(value.into()),
         }),
-    });
-    query.filters.push(Filter {
-        path: Vec::new(),
-        root: 0,
     });
     query
 }

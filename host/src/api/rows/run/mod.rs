@@ -15,7 +15,7 @@ mod schema;
 mod write;
 
 pub use read::{Page, ESTIMATE_THRESHOLD};
-pub use write::Written;
+pub use write::{WriteVerb, Written};
 
 /// One request's access to a workspace's rows.
 pub struct Rows<'a> {

@@ -14,7 +14,7 @@ use crate::api::rows::exact_counts::{CountKey, Counted};
 use crate::error::ApiError;
 use crate::plan::read::ReadPlan;
 use crate::plan::{self};
-use crate::plugins::filter_types::Query;
+use crate::request::Query;
 use crate::schema_cache::SchemaCache;
 use crate::sql::rows::{self as statements, PageRow, TotalCell};
 use crate::sql::statement::{FromRow, Statement};

@@ -12,7 +12,7 @@ use crate::error::ApiError;
 use crate::plan::write::{returned_relations, ConflictAction, DeletePlan, InsertPlan, UpdatePlan};
 use crate::plan::{self, PlanError, Shape, WriteGrants};
 use crate::plugins::authorizer_types::Action;
-use crate::plugins::filter_types::Query;
+use crate::request::Query;
 use crate::schema_cache::{Relation, SchemaCache};
 use crate::sql::rows::{self as statements, WriteRow};
 use crate::sql::statement::Statement;
@@ -43,56 +43,78 @@ trait WritePlan {
     fn statement(&self) -> Statement;
 }
 
-impl Rows<'_> {
-    /// Inserts (or upserts) the body's rows; with `represent`, [`Written::data`] holds
-    /// them as JSON (otherwise `[]`).
-    pub async fn insert(
-        &self,
-        table: &str,
-        query: &Query,
-        body: &str,
+/// What a write does, by verb.
+#[derive(Debug, Clone, Copy)]
+pub enum WriteVerb<'r> {
+    /// `POST`: insert the body's rows, or upsert them with a resolution.
+    Insert {
+        /// The JSON body (an object or an array of objects).
+        body: &'r str,
+        /// `Prefer: resolution=...`.
         resolution: Option<ConflictAction>,
-        represent: bool,
-    ) -> Result<Written, ApiError> {
-        let make = |schema: &SchemaCache, relation: &Arc<Relation>| {
-            plan::write::insert(schema, relation, query, body, resolution)
-        };
-        self.write(table, Action::Insert, represent, make).await
-    }
+    },
+    /// `PATCH`: update the selected rows (or the one at `single_key`).
+    Update {
+        /// The JSON object of new values.
+        body: &'r str,
+        /// `Prefer: ... whole-table`: no filter is needed.
+        whole_table: bool,
+        /// The primary key of a single-row route.
+        single_key: Option<&'r str>,
+    },
+    /// `DELETE`: delete the selected rows (or the one at `single_key`).
+    Delete {
+        /// `Prefer: ... whole-table`: no filter is needed.
+        whole_table: bool,
+        /// The primary key of a single-row route.
+        single_key: Option<&'r str>,
+    },
+}
 
-    /// Updates the selected rows (rendered as JSON with `represent`).
-    pub async fn update(
+impl Rows<'_> {
+    /// Writes as `verb` says; with `represent`, [`Written::data`] holds the written
+    /// rows as JSON (otherwise `[]`).
+    pub async fn write(
         &self,
         table: &str,
         query: &Query,
-        body: &str,
-        whole_table: bool,
-        single_key: Option<&str>,
+        verb: WriteVerb<'_>,
         represent: bool,
     ) -> Result<Written, ApiError> {
-        let make = |schema: &SchemaCache, relation: &Arc<Relation>| {
-            plan::write::update(schema, relation, query, body, whole_table, single_key)
-        };
-        self.write(table, Action::Update, represent, make).await
-    }
-
-    /// Deletes the selected rows (rendered as JSON with `represent`).
-    pub async fn delete(
-        &self,
-        table: &str,
-        query: &Query,
-        whole_table: bool,
-        single_key: Option<&str>,
-        represent: bool,
-    ) -> Result<Written, ApiError> {
-        let make = |schema: &SchemaCache, relation: &Arc<Relation>| {
-            plan::write::delete(schema, relation, query, whole_table, single_key)
-        };
-        self.write(table, Action::Delete, represent, make).await
+        match verb {
+            WriteVerb::Insert { body, resolution } => {
+                let make = |schema: &SchemaCache, relation: &Arc<Relation>| {
+                    plan::write::insert(schema, relation, query, body, resolution)
+                };
+                self.write_plan(table, Action::Insert, represent, make)
+                    .await
+            }
+            WriteVerb::Update {
+                body,
+                whole_table,
+                single_key,
+            } => {
+                let make = |schema: &SchemaCache, relation: &Arc<Relation>| {
+                    plan::write::update(schema, relation, query, body, whole_table, single_key)
+                };
+                self.write_plan(table, Action::Update, represent, make)
+                    .await
+            }
+            WriteVerb::Delete {
+                whole_table,
+                single_key,
+            } => {
+                let make = |schema: &SchemaCache, relation: &Arc<Relation>| {
+                    plan::write::delete(schema, relation, query, whole_table, single_key)
+                };
+                self.write_plan(table, Action::Delete, represent, make)
+                    .await
+            }
+        }
     }
 
     /// The stages of every write, planned again when the schema moved under it.
-    async fn write<P: WritePlan>(
+    async fn write_plan<P: WritePlan>(
         &self,
         table: &str,
         action: Action,
