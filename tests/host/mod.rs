@@ -8,4 +8,5 @@ mod http;
 mod https;
 mod isolation;
 mod lifecycle;
+mod readme;
 mod resilience;

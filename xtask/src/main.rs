@@ -11,6 +11,9 @@ const PACKAGES: &[(&str, &str)] = &[
     ("pgbouncer", "pgbouncer"),
     ("clickhouse-server", "clickhouse-server"),
     ("openssl", "openssl"),
+    // The README's tour, which a test runs as written.
+    ("curl", "curl"),
+    ("jq", "jq"),
 ];
 
 /// The npm project pinning the newer PostgreSQL (`package-lock.json`).

@@ -2,14 +2,14 @@
 //! body under the size limit, and ids in paths.
 
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header;
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
 use super::AppState;
 use crate::auth::Principal;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 impl FromRequestParts<AppState> for Principal {
     type Rejection = ApiError;
@@ -52,7 +52,7 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         } else {
             format!("invalid JSON body at `{path}`: {inner}")
         };
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message)
+        ApiError::new(Code::InvalidBody, message)
     })
 }
 
@@ -72,8 +72,7 @@ pub async fn read_body(
         let essence = content_type.split(';').next().unwrap_or("").trim();
         if essence != "application/json" && !essence.ends_with("+json") {
             return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
+                Code::UnsupportedMediaType,
                 format!("Content-Type `{content_type}` is not accepted; send application/json"),
             ));
         }
@@ -126,8 +125,7 @@ async fn drain(body: axum::body::Body, most: usize) {
 
 fn too_large(limit: usize) -> ApiError {
     ApiError::new(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "payload_too_large",
+        Code::PayloadTooLarge,
         format!("the request body exceeds the limit of {limit} bytes"),
     )
 }

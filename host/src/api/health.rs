@@ -1,14 +1,14 @@
 //! `GET /healthz`, `GET /readyz` and `GET /metrics`.
 
 use axum::extract::State;
-use axum::http::{header, StatusCode};
+use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 
 use super::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 /// The health routes.
 pub fn routes() -> Router<AppState> {
@@ -29,8 +29,7 @@ async fn readyz(State(state): State<AppState>) -> Result<Json<serde_json::Value>
         Ok(Json(json!({ "status": "ready" })))
     } else {
         Err(ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "not_ready",
+            Code::NotReady,
             "the control database is not reachable",
         ))
     }

@@ -13,14 +13,13 @@ pub mod vault;
 
 use std::sync::Arc;
 
-use axum::http::StatusCode;
 use axum::middleware::from_fn_with_state;
 
 use axum::Router;
 
 use crate::auth::Authenticator;
 use crate::config::Settings;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::plugins::PluginRuntime;
 use crate::schema_cache::SchemaCaches;
 use crate::server::metrics::Metrics;
@@ -102,8 +101,7 @@ async fn not_found() -> ApiError {
 
 async fn method_not_allowed() -> ApiError {
     ApiError::new(
-        StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        Code::MethodNotAllowed,
         "this route does not accept that method",
     )
 }

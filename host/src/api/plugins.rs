@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::extract::{path_id, read_body};
 use super::AppState;
 use crate::auth::{Principal, Scope};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::plugins::{PluginError, PluginFault, PluginKind};
 
 /// Largest plugin accepted, in bytes.
@@ -54,11 +54,7 @@ fn install_error(error: PluginError) -> ApiError {
         PluginFault::Invalid(_)
         | PluginFault::Trap(_)
         | PluginFault::Deadline
-        | PluginFault::Memory => ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_plugin",
-            error.to_string(),
-        ),
+        | PluginFault::Memory => ApiError::new(Code::InvalidPlugin, error.to_string()),
         _ => error.into(),
     }
 }
@@ -79,8 +75,7 @@ async fn install(
         && !content_type.starts_with("application/octet-stream")
     {
         return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            Code::UnsupportedMediaType,
             "send the component's bytes with Content-Type: application/wasm",
         ));
     }

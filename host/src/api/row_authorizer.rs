@@ -6,19 +6,14 @@
 
 use std::sync::Arc;
 
-use axum::http::StatusCode;
-
 use crate::auth::{Credential, Principal, Scope};
 use crate::control::workspaces::Workspace;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::plan::{CompareOp, Grant, GrantOp, GrantValue};
 use crate::plugins::authorizer_types::{
     Action, Comparison, CredentialKind, Decision, PredicateValue, Relation, RequestContext, Scopes,
 };
 use crate::plugins::{Plugin, PluginKind, PluginRuntime};
-
-/// The stable code of a refusal by the row authorizer.
-pub const DENIED_BY_AUTHORIZER: &str = "denied_by_authorizer";
 
 /// One request's view of its workspace's row authorizer.
 pub struct RowAuthorizer<'a> {
@@ -149,7 +144,7 @@ fn request_context(workspace: &Workspace, principal: &Principal) -> RequestConte
 
 /// A 403 refusal by the row authorizer.
 pub fn denied(message: String) -> ApiError {
-    ApiError::new(StatusCode::FORBIDDEN, DENIED_BY_AUTHORIZER, message)
+    ApiError::new(Code::DeniedByAuthorizer, message)
 }
 
 fn grant_op(comparison: Comparison) -> GrantOp {

@@ -1,19 +1,15 @@
 //! The one JSON error shape every endpoint answers with, and the table that maps
 //! each stage's errors to an HTTP status and a stable code (see the `status` module).
 
+mod codes;
 mod status;
+
+pub use codes::{reference, Code};
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde_json::Value;
-
-/// The code of a serialization failure or deadlock: the client should retry.
-pub const RETRY_TRANSACTION: &str = "retry_transaction";
-/// The code of [`ApiError::write_outcome_unknown`].
-pub const WRITE_OUTCOME_UNKNOWN: &str = "write_outcome_unknown";
-/// The code of [`ApiError::database_unavailable`].
-pub const DATABASE_UNAVAILABLE: &str = "database_unavailable";
 
 /// A client-facing error: `{"error": {"code", "message", "details"?, "hint"?}}`.
 ///
@@ -24,7 +20,7 @@ pub struct ApiError {
     /// The HTTP status of the response.
     pub status: StatusCode,
     /// A stable, machine-readable code such as `insufficient_scope`.
-    pub code: &'static str,
+    pub code: Code,
     /// A sentence for a human reading the response.
     pub message: String,
     /// Structured detail (a list of violations, the candidates of an ambiguity, ...).
@@ -49,10 +45,10 @@ struct Body<'a> {
 }
 
 impl ApiError {
-    /// An error with the given status, code and message.
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    /// An error with the given code (answered with the code's status) and message.
+    pub fn new(code: Code, message: impl Into<String>) -> Self {
         Self {
-            status,
+            status: code.status(),
             code,
             message: message.into(),
             details: None,
@@ -74,29 +70,28 @@ impl ApiError {
 
     /// 400 `invalid_request`: the request itself is malformed.
     pub fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+        Self::new(Code::InvalidRequest, message)
     }
 
     /// 404 `not_found`.
     pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+        Self::new(Code::NotFound, message)
     }
 
     /// 409 `conflict`.
     pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "conflict", message)
+        Self::new(Code::Conflict, message)
     }
 
     /// 422 `unprocessable`: well-formed but refused.
     pub fn unprocessable(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNPROCESSABLE_ENTITY, "unprocessable", message)
+        Self::new(Code::Unprocessable, message)
     }
 
     /// 500 `internal`: a fault of ours. The cause must already be logged.
     pub fn internal() -> Self {
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            Code::Internal,
             "an internal error occurred; it has been logged",
         )
     }
@@ -104,8 +99,7 @@ impl ApiError {
     /// 503 `database_unavailable`.
     pub fn database_unavailable() -> Self {
         Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            DATABASE_UNAVAILABLE,
+            Code::DatabaseUnavailable,
             "the database is not reachable right now; retry shortly",
         )
     }
@@ -114,8 +108,7 @@ impl ApiError {
     /// nobody here knows whether it took effect.
     pub fn write_outcome_unknown() -> Self {
         Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            WRITE_OUTCOME_UNKNOWN,
+            Code::WriteOutcomeUnknown,
             "the database connection failed while the write committed: it may or may not have taken effect",
         )
         .with_hint("read the rows to find out; send a new Idempotency-Key to write again")
@@ -125,14 +118,17 @@ impl ApiError {
     /// a backend that ends itself answers its last statement before it closes the
     /// socket), so that the connection must not serve another request.
     pub fn may_have_lost_the_connection(&self) -> bool {
-        self.code == DATABASE_UNAVAILABLE || self.code == WRITE_OUTCOME_UNKNOWN
+        matches!(
+            self.code,
+            Code::DatabaseUnavailable | Code::WriteOutcomeUnknown
+        )
     }
 
     /// Renders the error as the JSON body, for places that need bytes rather than a response.
     pub fn to_json(&self) -> Value {
         serde_json::to_value(Envelope {
             error: Body {
-                code: self.code,
+                code: self.code.as_str(),
                 message: &self.message,
                 details: self.details.as_ref(),
                 hint: self.hint.as_deref(),
@@ -148,7 +144,7 @@ impl std::fmt::Display for ApiError {
             f,
             "{} {}: {}",
             self.status.as_u16(),
-            self.code,
+            self.code.as_str(),
             self.message
         )
     }

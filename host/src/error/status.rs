@@ -1,10 +1,9 @@
 //! The single table from each stage's errors to an HTTP status and a stable code.
 //! Internal causes are logged here and replaced by a generic message.
 
-use axum::http::StatusCode;
 use tokio_postgres::error::SqlState;
 
-use super::{ApiError, RETRY_TRANSACTION};
+use super::{ApiError, Code};
 use crate::auth::AuthError;
 use crate::control::ControlError;
 use crate::plugins::{PluginError, PluginFault};
@@ -16,23 +15,13 @@ impl From<AuthError> for ApiError {
     fn from(error: AuthError) -> Self {
         let message = error.to_string();
         match error {
-            AuthError::Missing => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "missing_credential", message)
-            }
-            AuthError::Invalid(_) => {
-                ApiError::new(StatusCode::UNAUTHORIZED, "invalid_credential", message)
-            }
-            AuthError::Expired => ApiError::new(StatusCode::UNAUTHORIZED, "token_expired", message),
-            AuthError::WrongWorkspace => {
-                ApiError::new(StatusCode::FORBIDDEN, "workspace_mismatch", message)
-            }
-            AuthError::MissingScope(_) => {
-                ApiError::new(StatusCode::FORBIDDEN, "insufficient_scope", message)
-            }
-            AuthError::AdminOnly => ApiError::new(StatusCode::FORBIDDEN, "admin_only", message),
-            AuthError::NoWorkspace(_) => {
-                ApiError::new(StatusCode::BAD_REQUEST, "workspace_required", message)
-            }
+            AuthError::Missing => ApiError::new(Code::MissingCredential, message),
+            AuthError::Invalid(_) => ApiError::new(Code::InvalidCredential, message),
+            AuthError::Expired => ApiError::new(Code::TokenExpired, message),
+            AuthError::WrongWorkspace => ApiError::new(Code::WorkspaceMismatch, message),
+            AuthError::MissingScope(_) => ApiError::new(Code::InsufficientScope, message),
+            AuthError::AdminOnly => ApiError::new(Code::AdminOnly, message),
+            AuthError::NoWorkspace(_) => ApiError::new(Code::WorkspaceRequired, message),
             AuthError::Control(e) => e.into(),
         }
     }
@@ -70,12 +59,10 @@ impl From<TenantError> for ApiError {
     fn from(error: TenantError) -> Self {
         match error {
             TenantError::WorkspaceNotFound(_) => ApiError::not_found(error.to_string()),
-            TenantError::NotProvisioned(_) => ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "workspace_not_provisioned",
-                error.to_string(),
-            )
-            .with_hint("POST /api/v2/ingestion/provision provisions it"),
+            TenantError::NotProvisioned(_) => {
+                ApiError::new(Code::WorkspaceNotProvisioned, error.to_string())
+                    .with_hint("POST /api/v2/ingestion/provision provisions it")
+            }
             TenantError::Unavailable(detail) => {
                 tracing::warn!(%detail, "workspace database unavailable");
                 ApiError::database_unavailable()
@@ -98,8 +85,7 @@ impl From<ProvisionError> for ApiError {
             other => {
                 tracing::error!(error = %other, "provisioning failed");
                 ApiError::new(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    "provisioning_failed",
+                    Code::ProvisioningFailed,
                     "provisioning failed; the cause has been logged and a retry resumes it",
                 )
             }
@@ -139,30 +125,30 @@ impl ApiError {
         if let Some(detail) = db.detail() {
             message = format!("{message} ({detail})");
         }
-        let (status, stable) = if code.code() == AUTHORIZER_REFUSED_ROW {
-            (StatusCode::FORBIDDEN, "denied_by_authorizer")
+        let stable = if code.code() == AUTHORIZER_REFUSED_ROW {
+            Code::DeniedByAuthorizer
         } else if *code == SqlState::UNIQUE_VIOLATION {
-            (StatusCode::CONFLICT, "unique_violation")
+            Code::UniqueViolation
         } else if *code == SqlState::FOREIGN_KEY_VIOLATION {
-            (StatusCode::CONFLICT, "foreign_key_violation")
+            Code::ForeignKeyViolation
         } else if *code == SqlState::NOT_NULL_VIOLATION {
-            (StatusCode::BAD_REQUEST, "not_null_violation")
+            Code::NotNullViolation
         } else if *code == SqlState::CHECK_VIOLATION {
-            (StatusCode::BAD_REQUEST, "check_violation")
+            Code::CheckViolation
         } else if *code == SqlState::INSUFFICIENT_PRIVILEGE {
-            (StatusCode::FORBIDDEN, "insufficient_privilege")
+            Code::InsufficientPrivilege
         } else if *code == SqlState::QUERY_CANCELED {
-            (StatusCode::GATEWAY_TIMEOUT, "statement_timeout")
+            Code::StatementTimeout
         } else if *code == SqlState::T_R_SERIALIZATION_FAILURE
             || *code == SqlState::T_R_DEADLOCK_DETECTED
         {
-            (StatusCode::CONFLICT, RETRY_TRANSACTION)
+            Code::RetryTransaction
         } else if code.code().starts_with("22") {
-            (StatusCode::BAD_REQUEST, "invalid_value")
+            Code::InvalidValue
         } else {
-            (StatusCode::BAD_REQUEST, "database_error")
+            Code::DatabaseError
         };
-        ApiError::new(status, stable, message)
+        ApiError::new(stable, message)
     }
 }
 
@@ -190,17 +176,13 @@ impl From<PluginError> for ApiError {
         let message = error.to_string();
         let details = serde_json::json!({ "plugin": error.name, "kind": error.kind.as_str() });
         let api = match error.fault {
-            PluginFault::Deadline => {
-                ApiError::new(StatusCode::GATEWAY_TIMEOUT, "plugin_timeout", message)
-            }
-            PluginFault::Busy => {
-                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "plugin_busy", message)
-            }
+            PluginFault::Deadline => ApiError::new(Code::PluginTimeout, message),
+            PluginFault::Busy => ApiError::new(Code::PluginBusy, message),
             PluginFault::Host(detail) => {
                 tracing::error!(%detail, plugin = %error.name, "host failure around a plugin call");
                 return ApiError::internal();
             }
-            _ => ApiError::new(StatusCode::BAD_GATEWAY, "plugin_failed", message),
+            _ => ApiError::new(Code::PluginFailed, message),
         };
         api.with_details(details)
     }

@@ -1,9 +1,8 @@
 //! Why a request cannot be planned; every variant is the client's to fix.
 
-use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 /// A planning failure.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -78,36 +77,32 @@ impl From<PlanError> for ApiError {
         let message = error.to_string();
         match &error {
             PlanError::UnknownRelation { suggestion, .. } => {
-                let api = ApiError::new(StatusCode::NOT_FOUND, "unknown_table", message);
+                let api = ApiError::new(Code::UnknownTable, message);
                 match suggestion {
                     Some(s) => api.with_hint(format!("did you mean `{s}`?")),
                     None => api,
                 }
             }
             PlanError::UnknownColumn { suggestion, .. } => {
-                let api = ApiError::new(StatusCode::BAD_REQUEST, "unknown_column", message);
+                let api = ApiError::new(Code::UnknownColumn, message);
                 match suggestion {
                     Some(s) => api.with_hint(format!("did you mean `{s}`?")),
                     None => api,
                 }
             }
             PlanError::Ambiguous { candidates, .. } => {
-                ApiError::new(StatusCode::BAD_REQUEST, "ambiguous_embedding", message)
+                ApiError::new(Code::AmbiguousEmbedding, message)
                     .with_details(json!({ "candidates": candidates }))
             }
             PlanError::NoRelationship { .. } | PlanError::NotEmbedded(_) => {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_embedding", message)
+                ApiError::new(Code::InvalidEmbedding, message)
             }
-            PlanError::ReadOnly(_) => {
-                ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "read_only", message)
-            }
-            PlanError::FilterRequired(_) => {
-                ApiError::new(StatusCode::BAD_REQUEST, "filter_required", message)
-            }
+            PlanError::ReadOnly(_) => ApiError::new(Code::ReadOnly, message),
+            PlanError::FilterRequired(_) => ApiError::new(Code::FilterRequired, message),
             PlanError::InvalidBody(_) | PlanError::Generated(_) => {
-                ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", message)
+                ApiError::new(Code::InvalidBody, message)
             }
-            _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_query", message),
+            _ => ApiError::new(Code::InvalidQuery, message),
         }
     }
 }

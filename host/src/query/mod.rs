@@ -15,24 +15,20 @@ use std::sync::Arc;
 
 use axum::http::StatusCode;
 
-use crate::api::row_authorizer::{RowAuthorizer, DENIED_BY_AUTHORIZER};
+use crate::api::row_authorizer::RowAuthorizer;
 use crate::auth::Principal;
 use crate::control::workspaces::Workspace;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::plugins::PluginRuntime;
 use crate::tenant::{Access, Names, Tenancy, TenantContext};
 
 pub use approved::Approvals;
-pub use guard::{Checked, Refusal, StatementKind, MAX_SQL_CHARS, TABLE_NOT_ALLOWED};
+pub use guard::{Checked, Refusal, StatementKind, MAX_SQL_CHARS};
 pub use run::MAX_ROWS;
 
 impl From<Refusal> for ApiError {
     fn from(refusal: Refusal) -> Self {
-        ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            refusal.code,
-            refusal.reason,
-        )
+        ApiError::new(refusal.code, refusal.reason)
     }
 }
 
@@ -61,7 +57,7 @@ pub async fn execute(
     };
     let names = tenancy.table_names.get(workspace.id).await?;
     match attempt_with(names).await {
-        Err(error) if error.code == TABLE_NOT_ALLOWED => {
+        Err(error) if error.code == Code::TableNotAllowed => {
             attempt_with(tenancy.table_names.fresh(workspace.id).await?).await
         }
         answered => answered,
@@ -113,7 +109,7 @@ async fn attempt(
 /// unreachable database keeps its 503.
 fn runtime_error(error: ApiError) -> ApiError {
     match error.status {
-        StatusCode::FORBIDDEN if error.code == DENIED_BY_AUTHORIZER => error,
+        StatusCode::FORBIDDEN if error.code == Code::DeniedByAuthorizer => error,
         StatusCode::CONFLICT | StatusCode::FORBIDDEN | StatusCode::GATEWAY_TIMEOUT => ApiError {
             status: StatusCode::BAD_REQUEST,
             ..error

@@ -22,8 +22,8 @@ use tokio_postgres::{Row, Statement};
 use uuid::Uuid;
 
 use super::approved::{Approval, Approvals};
-use super::guard::{Checked, StatementKind, TABLE_NOT_ALLOWED};
-use crate::error::ApiError;
+use super::guard::{Checked, StatementKind};
+use crate::error::{ApiError, Code};
 use crate::sql::quote_ident;
 use crate::tenant::names::TABLES_SCHEMA;
 use crate::tenant::{prepare_bounded, Tx};
@@ -146,8 +146,7 @@ async fn approve(
         .find(|c| super::types::is_catalog_type_oid(c.type_().oid()))
     {
         return Err(ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            super::types::TYPE_NOT_ALLOWED,
+            Code::TypeNotAllowed,
             format!(
                 "the column `{}` is of the OID-alias type `{}`",
                 column.name(),
@@ -280,8 +279,7 @@ async fn inspect_plan(client: &ClientWrapper, checked: &Checked) -> Result<(), A
     if !casts.is_empty() {
         tracing::warn!(types = ?casts, "a scoped query passed the guard but its plan casts to OID-alias types");
         return Err(ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            super::types::TYPE_NOT_ALLOWED,
+            Code::TypeNotAllowed,
             format!(
                 "the statement casts to OID-alias types: {}",
                 casts.join(", ")
@@ -295,8 +293,7 @@ async fn inspect_plan(client: &ClientWrapper, checked: &Checked) -> Result<(), A
     }
     tracing::warn!(relations = ?outside, "a scoped query passed the guard but its plan reads outside the workspace's tables");
     Err(ApiError::new(
-        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-        TABLE_NOT_ALLOWED,
+        Code::TableNotAllowed,
         format!(
             "the statement reads relations outside the workspace's tables: {}",
             outside.join(", ")
@@ -317,8 +314,7 @@ fn planning_error(error: tokio_postgres::Error, checked: &Checked) -> ApiError {
     });
     if gone {
         return ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            TABLE_NOT_ALLOWED,
+            Code::TableNotAllowed,
             "a table the statement names no longer exists",
         );
     }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use proptest::prelude::*;
 
 use super::guard::check;
+use crate::error::Code;
 
 fn tables() -> HashMap<String, String> {
     HashMap::from([("notes".to_owned(), "wt_1".to_owned())])
@@ -89,7 +90,7 @@ proptest! {
             _ => format!("WITH x AS (SELECT{a} '{{10}}'::{b}{ty}) SELECT{c} * FROM x{d}"),
         };
         let refused = check(&sql, &tables()).unwrap_err();
-        prop_assert_eq!(refused.code, "type_not_allowed", "{}", sql);
+        prop_assert_eq!(refused.code, Code::TypeNotAllowed, "{}", sql);
     }
 
     #[test]
@@ -102,7 +103,7 @@ proptest! {
         let function = if qualified { format!("pg_catalog.{function}") } else { function };
         let sql = format!("SELECT{a} {function}{b}('x')");
         let refused = check(&sql, &tables()).unwrap_err();
-        prop_assert_eq!(refused.code, "function_not_allowed", "{}", sql);
+        prop_assert_eq!(refused.code, Code::FunctionNotAllowed, "{}", sql);
     }
 
     #[test]
@@ -116,6 +117,6 @@ proptest! {
         let name = if qualified { format!("pg_catalog{a}.{b}{name}") } else { name };
         let sql = format!("SELECT{a} *{b} FROM {name}");
         let refused = check(&sql, &tables()).unwrap_err();
-        prop_assert_eq!(refused.code, "table_not_allowed", "{}", sql);
+        prop_assert_eq!(refused.code, Code::TableNotAllowed, "{}", sql);
     }
 }

@@ -19,9 +19,7 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::tokenizer::{Token, TokenWithSpan, Tokenizer};
 
 use super::guard::{refuse, Refusal};
-
-/// The refusal code of a type outside the allow-list.
-pub const TYPE_NOT_ALLOWED: &str = "type_not_allowed";
+use crate::error::Code;
 
 /// PostgreSQL's OID-alias types; their array types carry a leading underscore.
 const CATALOG_TYPES: &[&str] = &[
@@ -116,7 +114,7 @@ pub fn refuse_catalog_type_tokens(tokens: &[TokenWithSpan]) -> Result<(), Refusa
             let name = folded(word);
             if is_catalog_type(&name) {
                 return Err(refuse(
-                    TYPE_NOT_ALLOWED,
+                    Code::TypeNotAllowed,
                     format!("`{name}` is refused: OID-alias types read the catalog"),
                 ));
             }
@@ -131,7 +129,7 @@ pub fn check(data_type: &DataType) -> Result<(), Refusal> {
         Ok(())
     } else {
         Err(refuse(
-            TYPE_NOT_ALLOWED,
+            Code::TypeNotAllowed,
             format!(
                 "the type `{}` is not on the allow-list of the scoped query",
                 data_type.to_string().to_lowercase()
@@ -268,7 +266,7 @@ mod tests {
         ] {
             assert_eq!(
                 refuse_catalog_type_names(sql).unwrap_err().code,
-                TYPE_NOT_ALLOWED,
+                Code::TypeNotAllowed,
                 "{sql}"
             );
         }
@@ -313,7 +311,7 @@ mod tests {
         ] {
             assert_eq!(
                 check(&parse(refused)).unwrap_err().code,
-                TYPE_NOT_ALLOWED,
+                Code::TypeNotAllowed,
                 "{refused}"
             );
         }

@@ -14,7 +14,7 @@ use futures::FutureExt;
 use tracing::Instrument;
 
 use crate::api::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 /// The header carrying the request id.
 pub const REQUEST_ID: &str = "x-request-id";
@@ -59,8 +59,7 @@ pub async fn envelope(State(state): State<AppState>, request: Request, next: Nex
             match answered {
                 Ok(response) => as_json_error(response).await,
                 Err(_) => ApiError::new(
-                    StatusCode::GATEWAY_TIMEOUT,
-                    "request_timeout",
+                    Code::RequestTimeout,
                     format!("the request did not finish within {} s", limit.as_secs()),
                 )
                 .into_response(),
@@ -126,8 +125,7 @@ fn unsupported_api_version(request: &Request) -> Option<Response> {
     }
     Some(
         ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "unsupported_api_version",
+            Code::UnsupportedApiVersion,
             format!(
                 "X-API-Version `{}` is not supported; supported versions: {}",
                 String::from_utf8_lossy(value.as_bytes()),
@@ -162,16 +160,20 @@ async fn as_json_error(response: Response) -> Response {
         message
     };
     let code = match status {
-        StatusCode::BAD_REQUEST => "invalid_request",
-        StatusCode::NOT_FOUND => "not_found",
-        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
-        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
-        StatusCode::UNPROCESSABLE_ENTITY => "unprocessable",
-        s if s.is_server_error() => "internal",
-        _ => "error",
+        StatusCode::NOT_FOUND => Code::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => Code::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => Code::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => Code::UnsupportedMediaType,
+        StatusCode::UNPROCESSABLE_ENTITY => Code::Unprocessable,
+        s if s.is_server_error() => Code::Internal,
+        _ => Code::InvalidRequest,
     };
-    let mut rewritten = ApiError::new(status, code, message).into_response();
+    // The framework's own status stays (a 408 or 431, say): only the body is ours.
+    let error = ApiError {
+        status,
+        ..ApiError::new(code, message)
+    };
+    let mut rewritten = error.into_response();
     for (name, value) in parts.headers.iter() {
         if name != axum::http::header::CONTENT_TYPE && name != axum::http::header::CONTENT_LENGTH {
             rewritten.headers_mut().insert(name.clone(), value.clone());

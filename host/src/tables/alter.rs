@@ -7,7 +7,7 @@ use serde_json::json;
 
 use super::validate::ValidAction;
 use super::{canonicalise, catalog, ddl, validate};
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 
 /// Why one alter action failed.
 pub(super) struct ActionFailure {
@@ -46,14 +46,14 @@ fn refuse(reason: String) -> ActionFailure {
 }
 
 pub(super) fn action_failed(index: usize, op: &'static str, failure: ActionFailure) -> ApiError {
-    ApiError::new(
-        failure.status,
-        "alter_failed",
-        format!(
-            "action {index} ({op}) failed, nothing was changed: {}",
-            failure.reason
-        ),
-    )
+    let message = format!(
+        "action {index} ({op}) failed, nothing was changed: {}",
+        failure.reason
+    );
+    ApiError {
+        status: failure.status,
+        ..ApiError::new(Code::AlterFailed, message)
+    }
     .with_details(json!({ "action": index, "op": op, "reason": failure.reason }))
 }
 

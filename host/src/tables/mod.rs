@@ -16,14 +16,13 @@ pub mod ddl;
 pub mod spec;
 pub mod validate;
 
-use axum::http::StatusCode;
 use deadpool_postgres::{Object, Transaction};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::control::registry::{self, TableEntry};
 use crate::control::workspaces::Workspace;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::schema_cache::SchemaCaches;
 use crate::sql::quote_ident;
 use crate::tenant::names;
@@ -49,8 +48,7 @@ pub fn violations_error(violations: Vec<Violation>) -> ApiError {
         .iter()
         .map(|v| json!({ "field": v.field, "rule": v.rule }))
         .collect();
-    ApiError::new(StatusCode::BAD_REQUEST, "validation_failed", message)
-        .with_details(json!({ "violations": details }))
+    ApiError::new(Code::ValidationFailed, message).with_details(json!({ "violations": details }))
 }
 
 /// Workspace Tables of one workspace.

@@ -4,10 +4,9 @@
 
 use std::sync::Arc;
 
-use axum::http::StatusCode;
 use serde_json::json;
 
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::plugins::vault::{AdapterFuture, Capability, HttpEndpoint, SqlSession};
 use crate::plugins::vault_types::EngineError;
 use crate::tenant::{names, PoolKind, TenantError};
@@ -76,8 +75,7 @@ impl Vault<'_> {
         let endpoint = self.clickhouse_endpoint()?;
         let unavailable = |message: String| {
             ApiError::new(
-                StatusCode::BAD_GATEWAY,
-                "engine_unavailable",
+                Code::EngineUnavailable,
                 format!("the clickhouse engine is unavailable: {message}"),
             )
             .with_details(json!({ "engine": "clickhouse" }))

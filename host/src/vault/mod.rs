@@ -16,7 +16,6 @@ pub mod spec;
 
 use std::sync::Arc;
 
-use axum::http::StatusCode;
 use serde::Serialize;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
@@ -25,7 +24,7 @@ use uuid::Uuid;
 use crate::auth::Principal;
 use crate::control::vault::{AuditEntry, CollectionEntry};
 use crate::control::workspaces::Workspace;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::plugins::vault_types::{Collection, EngineError};
 use crate::plugins::PluginRuntime;
 use crate::tenant::Tenancy;
@@ -58,9 +57,6 @@ pub struct Vault<'a> {
     clickhouse_url: Option<&'a str>,
 }
 
-/// The error code of a document the collection's schema refuses.
-const VALIDATION_FAILED: &str = "validation_failed";
-
 fn no_collection(name: &str) -> ApiError {
     ApiError::not_found(format!("collection `{name}` does not exist"))
 }
@@ -83,14 +79,12 @@ fn engine_error(engine: &str, error: EngineError) -> ApiError {
         EngineError::NotFound(m) => ApiError::not_found(m),
         EngineError::Conflict(m) => ApiError::conflict(m),
         EngineError::Unavailable(m) => ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "engine_unavailable",
+            Code::EngineUnavailable,
             format!("the {engine} engine is unavailable: {m}"),
         )
         .with_details(json!({ "engine": engine })),
         EngineError::Failed(m) => ApiError::new(
-            StatusCode::BAD_GATEWAY,
-            "engine_failed",
+            Code::EngineFailed,
             format!("the {engine} engine failed: {m}"),
         )
         .with_details(json!({ "engine": engine })),
@@ -179,11 +173,7 @@ impl<'a> Vault<'a> {
     {
         let cached = self.entry(name).await?;
         let refusal = match call(cached.clone()).await {
-            Err(error)
-                if error.status == StatusCode::NOT_FOUND || error.code == VALIDATION_FAILED =>
-            {
-                error
-            }
+            Err(error) if matches!(error.code, Code::NotFound | Code::ValidationFailed) => error,
             answer => return answer,
         };
         let current = self

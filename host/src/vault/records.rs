@@ -1,18 +1,15 @@
 //! Documents: query, count, create, replace and delete, each checked against the
 //! collection's schema and the workspace's validation hooks first.
 
-use axum::http::StatusCode;
 use serde_json::value::RawValue;
 use serde_json::{json, Value};
 
 use crate::control::vault::CollectionEntry;
-use crate::error::ApiError;
+use crate::error::{ApiError, Code};
 use crate::plugins::validation_types::{Operation, Target, TargetKind, Verdict};
 
 use super::spec::QueryBody;
-use super::{
-    filter, schema, wit_collection, QueryPage, Vault, DEFAULT_LIMIT, MAX_LIMIT, VALIDATION_FAILED,
-};
+use super::{filter, schema, wit_collection, QueryPage, Vault, DEFAULT_LIMIT, MAX_LIMIT};
 
 impl Vault<'_> {
     /// `POST collections/{name}/query`.
@@ -135,8 +132,7 @@ impl Vault<'_> {
                     .collect::<Vec<_>>()
                     .join("; ");
                 Err(ApiError::new(
-                    StatusCode::BAD_REQUEST,
-                    VALIDATION_FAILED,
+                    Code::ValidationFailed,
                     format!("the record does not match the collection's schema: {summary}"),
                 )
                 .with_details(json!({ "violations": list })))

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{header, HeaderMap, StatusCode};
+use axum::http::{header, HeaderMap};
 use axum::Json;
 use futures::StreamExt;
 use serde::Deserialize;
@@ -19,7 +19,7 @@ use tokio_postgres::types::Type;
 use super::credential_workspace;
 use crate::api::AppState;
 use crate::auth::{Principal, Scope};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::sql;
 use crate::tenant::{PoolKind, TenantError};
 
@@ -53,8 +53,7 @@ fn table(kind: &str) -> Result<&'static str, ApiError> {
 
 fn line_error(line: u64, message: impl std::fmt::Display) -> ApiError {
     ApiError::new(
-        StatusCode::BAD_REQUEST,
-        "invalid_record",
+        Code::InvalidRecord,
         format!("line {line}: {message}; nothing was loaded"),
     )
     .with_details(json!({ "line": line }))
@@ -109,8 +108,7 @@ pub(in crate::api) async fn load(
             | "application/x-jsonlines"
     ) {
         return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            Code::UnsupportedMediaType,
             "send one JSON object per line with Content-Type: application/x-ndjson",
         ));
     }

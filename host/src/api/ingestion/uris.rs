@@ -12,7 +12,7 @@ use crate::api::extract::JsonBody;
 use crate::api::AppState;
 use crate::auth::{Principal, Scope};
 use crate::control::roles::RoleKind;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::tenant::names;
 
 pub(super) async fn metadata(
@@ -74,8 +74,7 @@ pub(super) async fn reveal(
     let (host, port) = if body.pooled {
         state.endpoints.pooled.clone().ok_or_else(|| {
             ApiError::new(
-                axum::http::StatusCode::SERVICE_UNAVAILABLE,
-                "pooler_unavailable",
+                Code::PoolerUnavailable,
                 "no PgBouncer is configured for pooled connection URIs",
             )
             .with_hint("set PLINTH_POOLER_ADDR, or install pgbouncer for the embedded one")

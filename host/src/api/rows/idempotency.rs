@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::api::AppState;
 use crate::auth::Principal;
 use crate::control::idempotency::KeyState;
-use crate::error::{ApiError, RETRY_TRANSACTION, WRITE_OUTCOME_UNKNOWN};
+use crate::error::{ApiError, Code};
 
 /// The header.
 pub const HEADER: &str = "idempotency-key";
@@ -53,8 +53,7 @@ impl IntoResponse for Answer {
 fn key(headers: &HeaderMap) -> Result<String, ApiError> {
     let value = headers.get(HEADER).ok_or_else(|| {
         ApiError::new(
-            StatusCode::BAD_REQUEST,
-            "idempotency_key_required",
+            Code::IdempotencyKeyRequired,
             "writes need an Idempotency-Key header (any unique string up to 255 characters)",
         )
     })?;
@@ -113,16 +112,14 @@ where
             }
             KeyState::Mismatch => {
                 return Err(ApiError::new(
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "idempotency_key_reused",
+                    Code::IdempotencyKeyReused,
                     "this Idempotency-Key was used for a different request; use a new key",
                 ))
             }
             KeyState::Pending => {
                 if started.elapsed() > WAIT_FOR_FIRST {
                     return Err(ApiError::new(
-                        StatusCode::CONFLICT,
-                        "idempotency_in_progress",
+                        Code::IdempotencyInProgress,
                         "a request with this Idempotency-Key has not finished (or its outcome is unknown); retry later",
                     ));
                 }
@@ -160,8 +157,8 @@ where
 /// (nothing was written) and `retry_transaction` (a conflict that asks for the retry)
 /// are not kept.
 fn remembered(error: &ApiError) -> bool {
-    if error.code == WRITE_OUTCOME_UNKNOWN {
+    if error.code == Code::WriteOutcomeUnknown {
         return true;
     }
-    error.status.is_client_error() && error.code != RETRY_TRANSACTION
+    error.status.is_client_error() && error.code != Code::RetryTransaction
 }

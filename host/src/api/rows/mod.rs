@@ -28,7 +28,7 @@ use super::extract::path_id;
 use super::AppState;
 use crate::auth::{Principal, Scope};
 use crate::control::workspaces::Workspace;
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, Code};
 use crate::request::Query;
 
 /// The Data API routes.
@@ -71,8 +71,7 @@ async fn prepare(
         Ok(query) => query,
         Err(e) => {
             return Err(ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "invalid_query",
+                Code::InvalidQuery,
                 format!(
                     "{} (in `{}` at position {})",
                     e.message, e.parameter, e.position

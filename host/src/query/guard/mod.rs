@@ -18,13 +18,11 @@ use super::types;
 mod tests;
 mod walk;
 
+use crate::error::Code;
 use walk::{normalise, Guard};
 
 /// Longest statement accepted, in characters.
 pub const MAX_SQL_CHARS: usize = 16_384;
-
-/// The refusal of a table that is not one of the workspace's (or is gone).
-pub const TABLE_NOT_ALLOWED: &str = "table_not_allowed";
 
 /// Why a statement is refused (answered with 422).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,12 +30,12 @@ pub const TABLE_NOT_ALLOWED: &str = "table_not_allowed";
 pub struct Refusal {
     /// A stable code: `invalid_sql`, `statement_not_allowed`, `table_not_allowed`,
     /// `function_not_allowed`, `type_not_allowed`, `construct_not_allowed`.
-    pub code: &'static str,
+    pub code: Code,
     /// A sentence saying what was refused and why.
     pub reason: String,
 }
 
-pub(super) fn refuse(code: &'static str, reason: impl Into<String>) -> Refusal {
+pub(super) fn refuse(code: Code, reason: impl Into<String>) -> Refusal {
     Refusal {
         code,
         reason: reason.into(),
@@ -81,12 +79,15 @@ pub fn check(sql: &str, tables: &HashMap<String, String>) -> Result<Checked, Ref
     let chars = sql.chars().count();
     if sql.trim().is_empty() || chars > MAX_SQL_CHARS {
         return Err(refuse(
-            "invalid_sql",
+            Code::InvalidSql,
             format!("sql must hold 1 to {MAX_SQL_CHARS} characters (it has {chars})"),
         ));
     }
     let unparsable = |e: &dyn std::fmt::Display| {
-        refuse("invalid_sql", format!("the SQL could not be parsed: {e}"))
+        refuse(
+            Code::InvalidSql,
+            format!("the SQL could not be parsed: {e}"),
+        )
     };
     let dialect = PostgreSqlDialect {};
     let tokens = Tokenizer::new(&dialect, sql)
@@ -99,7 +100,7 @@ pub fn check(sql: &str, tables: &HashMap<String, String>) -> Result<Checked, Ref
         .map_err(|e| unparsable(&e))?;
     if statements.len() != 1 {
         return Err(refuse(
-            "statement_not_allowed",
+            Code::StatementNotAllowed,
             format!(
                 "exactly one statement is allowed; this request holds {} (multi-statement batches are refused)",
                 statements.len()
@@ -159,7 +160,7 @@ fn statement_kind(statement: &Statement) -> Result<StatementKind, Refusal> {
                 _ => "only SELECT, WITH ... SELECT, INSERT, UPDATE and DELETE are allowed",
             };
             Err(refuse(
-                "statement_not_allowed",
+                Code::StatementNotAllowed,
                 format!("{first} statements are refused: {category}"),
             ))
         }
@@ -172,7 +173,7 @@ fn set_expr_is_read(body: &SetExpr) -> Result<(), Refusal> {
         SetExpr::Select(select) => {
             if select.into.is_some() {
                 return Err(refuse(
-                    "statement_not_allowed",
+                    Code::StatementNotAllowed,
                     "SELECT ... INTO creates a table and is refused",
                 ));
             }
@@ -185,12 +186,12 @@ fn set_expr_is_read(body: &SetExpr) -> Result<(), Refusal> {
         }
         SetExpr::Insert(_) | SetExpr::Update(_) | SetExpr::Delete(_) | SetExpr::Merge(_) => {
             Err(refuse(
-                "statement_not_allowed",
+                Code::StatementNotAllowed,
                 "data-modifying statements inside WITH or a subquery are refused; send the INSERT, UPDATE or DELETE on its own",
             ))
         }
         SetExpr::Table(_) => Err(refuse(
-            "construct_not_allowed",
+            Code::ConstructNotAllowed,
             "the TABLE shorthand is refused; write SELECT * FROM name",
         )),
     }
@@ -226,7 +227,7 @@ impl VisitorMut for CteCollector {
                 let name = normalise(&cte.alias.name);
                 if name.starts_with("pg_") || name == "information_schema" {
                     self.refusal = Some(refuse(
-                        "construct_not_allowed",
+                        Code::ConstructNotAllowed,
                         format!("the CTE name `{name}` is reserved"),
                     ));
                     return ControlFlow::Break(());

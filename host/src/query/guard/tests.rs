@@ -1,6 +1,7 @@
 //! What the guard accepts and refuses, statement by statement.
 
 use super::*;
+use crate::error::Code;
 
 fn tables() -> HashMap<String, String> {
     HashMap::from([("orders".to_owned(), "wt_1".to_owned())])
@@ -49,7 +50,7 @@ fn quoted_names_keep_their_case() {
         check("SELECT * FROM \"ORDERS\"", &tables())
             .unwrap_err()
             .code,
-        "table_not_allowed"
+        Code::TableNotAllowed
     );
 }
 
@@ -71,14 +72,14 @@ fn ctes_are_names_too() {
 #[test]
 fn refusals_name_their_reason() {
     let code = |sql: &str| check(sql, &tables()).unwrap_err().code;
-    assert_eq!(code("SELECT 1; SELECT 2"), "statement_not_allowed");
-    assert_eq!(code("DROP TABLE orders"), "statement_not_allowed");
+    assert_eq!(code("SELECT 1; SELECT 2"), Code::StatementNotAllowed);
+    assert_eq!(code("DROP TABLE orders"), Code::StatementNotAllowed);
     assert_eq!(
         code("SELECT * FROM pg_catalog.pg_class"),
-        "table_not_allowed"
+        Code::TableNotAllowed
     );
-    assert_eq!(code("SELECT pg_sleep(1)"), "function_not_allowed");
-    assert_eq!(code("SELECT 'x'::regclass"), "type_not_allowed");
-    assert_eq!(code("SELEC 1"), "invalid_sql");
-    assert_eq!(code(""), "invalid_sql");
+    assert_eq!(code("SELECT pg_sleep(1)"), Code::FunctionNotAllowed);
+    assert_eq!(code("SELECT 'x'::regclass"), Code::TypeNotAllowed);
+    assert_eq!(code("SELEC 1"), Code::InvalidSql);
+    assert_eq!(code(""), Code::InvalidSql);
 }

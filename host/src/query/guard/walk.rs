@@ -11,7 +11,8 @@ use sqlparser::ast::{
 };
 
 use super::super::{functions, types};
-use super::{refuse, set_expr_is_read, Refusal, TABLE_NOT_ALLOWED};
+use super::{refuse, set_expr_is_read, Refusal};
+use crate::error::Code;
 use crate::tenant::names::TABLES_SCHEMA;
 
 /// How PostgreSQL sees an identifier: unquoted names fold to lower case.
@@ -61,7 +62,7 @@ impl Guard<'_> {
     fn check_function_name(&mut self, name: &ObjectName, in_from: bool) -> ControlFlow<()> {
         let Some(ident) = single_ident(name) else {
             return self.stop(refuse(
-                "function_not_allowed",
+                Code::FunctionNotAllowed,
                 format!("schema-qualified function `{name}` is refused"),
             ));
         };
@@ -75,7 +76,7 @@ impl Guard<'_> {
             ControlFlow::Continue(())
         } else {
             self.stop(refuse(
-                "function_not_allowed",
+                Code::FunctionNotAllowed,
                 format!("the function `{function}` is not on the allow-list of the scoped query"),
             ))
         }
@@ -122,7 +123,7 @@ impl VisitorMut for Guard<'_> {
             || !query.pipe_operators.is_empty()
         {
             return self.stop(refuse(
-                "construct_not_allowed",
+                Code::ConstructNotAllowed,
                 "this query clause is not PostgreSQL and is refused",
             ));
         }
@@ -166,7 +167,7 @@ impl VisitorMut for Guard<'_> {
             | TableFactor::UNNEST { .. }
             | TableFactor::TableFunction { .. } => ControlFlow::Continue(()),
             _ => self.stop(refuse(
-                "construct_not_allowed",
+                Code::ConstructNotAllowed,
                 "this kind of FROM item is refused",
             )),
         }
@@ -178,7 +179,7 @@ impl VisitorMut for Guard<'_> {
         }
         let Some(ident) = single_ident(relation) else {
             return self.stop(refuse(
-                TABLE_NOT_ALLOWED,
+                Code::TableNotAllowed,
                 format!(
                     "`{relation}` is refused: only the workspace's tables, by their unqualified table_name, may be used (no schemas, no catalogs)"
                 ),
@@ -199,7 +200,7 @@ impl VisitorMut for Guard<'_> {
                 ControlFlow::Continue(())
             }
             None => self.stop(refuse(
-                TABLE_NOT_ALLOWED,
+                Code::TableNotAllowed,
                 format!("`{name}` is not a table of this workspace"),
             )),
         }
@@ -210,7 +211,7 @@ impl VisitorMut for Guard<'_> {
             Expr::Function(function) => {
                 if let FunctionArguments::Subquery(_) = function.parameters {
                     return self.stop(refuse(
-                        "construct_not_allowed",
+                        Code::ConstructNotAllowed,
                         "function parameters are refused",
                     ));
                 }
@@ -226,12 +227,12 @@ impl VisitorMut for Guard<'_> {
                 self.check_type(&data_type)
             }
             Expr::Convert { .. } => self.stop(refuse(
-                "construct_not_allowed",
+                Code::ConstructNotAllowed,
                 "CONVERT is not PostgreSQL and is refused",
             )),
             Expr::Value(value) if matches!(value.value, Value::Placeholder(_)) => {
                 self.stop(refuse(
-                    "construct_not_allowed",
+                    Code::ConstructNotAllowed,
                     "parameters ($1, ...) are not supported; write the values into the statement",
                 ))
             }
