@@ -182,7 +182,12 @@ impl From<PluginError> for ApiError {
                 tracing::error!(%detail, plugin = %error.name, "host failure around a plugin call");
                 return ApiError::internal();
             }
-            _ => ApiError::new(Code::PluginFailed, message),
+            PluginFault::Memory
+            | PluginFault::StackOverflow
+            | PluginFault::Panic(_)
+            | PluginFault::Trap(_)
+            | PluginFault::BadOutput(_)
+            | PluginFault::Invalid(_) => ApiError::new(Code::PluginFailed, message),
         };
         api.with_details(details)
     }

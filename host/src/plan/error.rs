@@ -102,7 +102,10 @@ impl From<PlanError> for ApiError {
             PlanError::InvalidBody(_) | PlanError::Generated(_) => {
                 ApiError::new(Code::InvalidBody, message)
             }
-            _ => ApiError::new(Code::InvalidQuery, message),
+            PlanError::InvalidCast(_)
+            | PlanError::LimitTooLarge(_)
+            | PlanError::DuplicateName(_)
+            | PlanError::NoSingleKey(_) => ApiError::new(Code::InvalidQuery, message),
         }
     }
 }
