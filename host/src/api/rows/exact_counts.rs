@@ -6,15 +6,7 @@
 //! same filter sends the sum it knows; PostgreSQL compares it with the sum in the
 //! read's own snapshot, and runs the count only if they differ.
 //!
-//! Why equal sums mean an equal count: every committed write statement on the table
-//! adds one to the sum, in its own transaction, and nothing else changes it (the
-//! folding of exited backends' counters moves them within one transaction). Two
-//! snapshots of one server are nested, the later one showing all the earlier one
-//! does, so if both show the same sum they show the same committed writes to the
-//! table, and the same rows. The key also holds the schema version the read was
-//! planned at, since DDL (a column's collation, a table's rewrite) can change what a
-//! filter matches without a write, and the database's oid, since a workspace whose
-//! database was dropped and provisioned again starts its counters afresh.
+//! Why equal sums mean an equal count is argued in `docs/performance.md`.
 //!
 //! Never reused (the read counts every time): relations with row-level security,
 //! parents and children of inheritance, views, tables whose tracking trigger is
