@@ -53,7 +53,7 @@ pub async fn api_role_uri(
     ws: &str,
 ) -> anyhow::Result<String> {
     let workspace = uuid::Uuid::parse_str(ws).context("the workspace id")?;
-    let api = plinth::tenant::names::role(workspace, plinth::control::roles::RoleKind::Api);
+    let api = plinth::names::role(workspace, plinth::control::roles::RoleKind::Api);
     let password = uuid::Uuid::new_v4().simple().to_string();
     superuser
         .batch_execute(&format!(

@@ -29,6 +29,7 @@ pub mod config;
 pub mod control;
 pub mod embedded;
 pub mod error;
+pub mod names;
 pub mod plan;
 pub mod plugins;
 pub mod query;

@@ -75,7 +75,7 @@ async fn existing_workspaces_are_brought_to_the_limits_at_start_up() {
     });
     let ws = Workspace::provisioned(&first, "limits at start-up").await;
     let id = uuid::Uuid::parse_str(&ws.id).unwrap();
-    let role = plinth::tenant::names::role(id, plinth::control::roles::RoleKind::Read);
+    let role = plinth::names::role(id, plinth::control::roles::RoleKind::Read);
     let admin = support::pg_connect(&pg.url()).await;
     admin
         .batch_execute(&format!(

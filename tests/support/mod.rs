@@ -342,7 +342,7 @@ pub async fn pg_connect(url: &str) -> tokio_postgres::Client {
 /// cluster (for DDL made outside Plinth and for checking effects).
 pub async fn workspace_superuser(workspace: &Workspace) -> tokio_postgres::Client {
     let id = uuid::Uuid::parse_str(&workspace.id).expect("a workspace id");
-    pg_connect(&shared_cluster().db_url(&plinth::tenant::names::database(id))).await
+    pg_connect(&shared_cluster().db_url(&plinth::names::database(id))).await
 }
 
 /// Makes every insert into `table` (schema-qualified) take a second and note which

@@ -6,6 +6,7 @@ use tokio_postgres::error::SqlState;
 use super::{ApiError, Code};
 use crate::auth::AuthError;
 use crate::control::ControlError;
+use crate::plan::PlanError;
 use crate::plugins::{PluginError, PluginFault};
 use crate::tenant::provision::ProvisionError;
 use crate::tenant::work::{WorkError, WorkFailure};
@@ -190,5 +191,43 @@ impl From<PluginError> for ApiError {
             | PluginFault::Invalid(_) => ApiError::new(Code::PluginFailed, message),
         };
         api.with_details(details)
+    }
+}
+
+impl From<PlanError> for ApiError {
+    fn from(error: PlanError) -> Self {
+        let message = error.to_string();
+        match &error {
+            PlanError::UnknownRelation { suggestion, .. } => {
+                let api = ApiError::new(Code::UnknownTable, message);
+                match suggestion {
+                    Some(s) => api.with_hint(format!("did you mean `{s}`?")),
+                    None => api,
+                }
+            }
+            PlanError::UnknownColumn { suggestion, .. } => {
+                let api = ApiError::new(Code::UnknownColumn, message);
+                match suggestion {
+                    Some(s) => api.with_hint(format!("did you mean `{s}`?")),
+                    None => api,
+                }
+            }
+            PlanError::Ambiguous { candidates, .. } => {
+                ApiError::new(Code::AmbiguousEmbedding, message)
+                    .with_details(serde_json::json!({ "candidates": candidates }))
+            }
+            PlanError::NoRelationship { .. } | PlanError::NotEmbedded(_) => {
+                ApiError::new(Code::InvalidEmbedding, message)
+            }
+            PlanError::ReadOnly(_) => ApiError::new(Code::ReadOnly, message),
+            PlanError::FilterRequired(_) => ApiError::new(Code::FilterRequired, message),
+            PlanError::InvalidBody(_) | PlanError::Generated(_) => {
+                ApiError::new(Code::InvalidBody, message)
+            }
+            PlanError::InvalidCast(_)
+            | PlanError::LimitTooLarge(_)
+            | PlanError::DuplicateName(_)
+            | PlanError::NoSingleKey(_) => ApiError::new(Code::InvalidQuery, message),
+        }
     }
 }

@@ -1,9 +1,5 @@
 //! Why a request cannot be planned; every variant is the client's to fix.
 
-use serde_json::json;
-
-use crate::error::{ApiError, Code};
-
 /// A planning failure.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PlanError {
@@ -70,42 +66,4 @@ pub enum PlanError {
     /// A writeable column list names a generated column.
     #[error("column `{0}` is generated and cannot be written")]
     Generated(String),
-}
-
-impl From<PlanError> for ApiError {
-    fn from(error: PlanError) -> Self {
-        let message = error.to_string();
-        match &error {
-            PlanError::UnknownRelation { suggestion, .. } => {
-                let api = ApiError::new(Code::UnknownTable, message);
-                match suggestion {
-                    Some(s) => api.with_hint(format!("did you mean `{s}`?")),
-                    None => api,
-                }
-            }
-            PlanError::UnknownColumn { suggestion, .. } => {
-                let api = ApiError::new(Code::UnknownColumn, message);
-                match suggestion {
-                    Some(s) => api.with_hint(format!("did you mean `{s}`?")),
-                    None => api,
-                }
-            }
-            PlanError::Ambiguous { candidates, .. } => {
-                ApiError::new(Code::AmbiguousEmbedding, message)
-                    .with_details(json!({ "candidates": candidates }))
-            }
-            PlanError::NoRelationship { .. } | PlanError::NotEmbedded(_) => {
-                ApiError::new(Code::InvalidEmbedding, message)
-            }
-            PlanError::ReadOnly(_) => ApiError::new(Code::ReadOnly, message),
-            PlanError::FilterRequired(_) => ApiError::new(Code::FilterRequired, message),
-            PlanError::InvalidBody(_) | PlanError::Generated(_) => {
-                ApiError::new(Code::InvalidBody, message)
-            }
-            PlanError::InvalidCast(_)
-            | PlanError::LimitTooLarge(_)
-            | PlanError::DuplicateName(_)
-            | PlanError::NoSingleKey(_) => ApiError::new(Code::InvalidQuery, message),
-        }
-    }
 }

@@ -19,10 +19,10 @@ use sqlparser::parser::Parser;
 use super::guard::Checked;
 use crate::api::row_authorizer::{denied, RowAuthorizer};
 use crate::error::ApiError;
+use crate::names::TABLES_SCHEMA;
 use crate::plan::Grant;
 use crate::plugins::authorizer_types::Action;
 use crate::sql::scoped;
-use crate::tenant::names::TABLES_SCHEMA;
 
 /// The name of the hidden result column that checks written rows.
 const CHECK_COLUMN: &str = "pgrst_authorized";

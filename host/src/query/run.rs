@@ -24,8 +24,8 @@ use uuid::Uuid;
 use super::approved::{Approval, Approvals};
 use super::guard::{Checked, StatementKind};
 use crate::error::{ApiError, Code};
+use crate::names::TABLES_SCHEMA;
 use crate::sql::quote_ident;
-use crate::tenant::names::TABLES_SCHEMA;
 use crate::tenant::{prepare_bounded, Tx};
 
 /// Most rows a scoped query returns; more sets `truncated`.

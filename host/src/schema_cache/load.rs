@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use serde::Deserialize;
 
 use super::types::{Column, ForeignKey, RelKind, Relation, SchemaCache, VersionSource};
-use crate::tenant::names::TABLES_SCHEMA;
+use crate::names::TABLES_SCHEMA;
 
 /// The schema version the cache is compared against.
 pub const VERSION_QUERY: &str = "SELECT version FROM dl_meta.schema_state";

@@ -154,7 +154,7 @@ impl SchemaCache {
         // An unqualified name means the Workspace Tables entry, else the tenant_custom
         // table: registry names are inserted last so that they win.
         for (i, r) in relations.iter().enumerate() {
-            if r.schema == crate::tenant::names::TABLES_SCHEMA {
+            if r.schema == crate::names::TABLES_SCHEMA {
                 by_name.insert(r.exposed.clone(), i);
             }
         }

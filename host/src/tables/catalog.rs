@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::tenant::names::TABLES_SCHEMA;
+use crate::names::TABLES_SCHEMA;
 
 use super::validate::ColumnType;
 

@@ -4,8 +4,8 @@
 //! parameter (see [`canonical_literal`]) and only that canonical text is written,
 //! through [`quote_literal`] and an explicit cast.
 
+use crate::names::TABLES_SCHEMA;
 use crate::sql::{quote_ident, quote_literal, quote_qualified};
-use crate::tenant::names::TABLES_SCHEMA;
 
 use super::validate::{ColumnType, ValidColumn, ValidDefault, ValidTable};
 

@@ -23,9 +23,9 @@ use uuid::Uuid;
 use crate::control::registry::{self, TableEntry};
 use crate::control::workspaces::Workspace;
 use crate::error::{ApiError, Code};
+use crate::names;
 use crate::schema_cache::SchemaCaches;
 use crate::sql::quote_ident;
-use crate::tenant::names;
 use crate::tenant::{PoolKind, Tenancy};
 
 use alter::{action_failed, apply, op_name};

@@ -6,7 +6,7 @@ mod collections;
 mod directory;
 mod driver;
 mod lane;
-pub mod names;
+
 mod pools;
 mod prepared;
 pub mod provision;

@@ -7,9 +7,10 @@ use std::sync::Arc;
 use serde_json::json;
 
 use crate::error::{ApiError, Code};
+use crate::names;
 use crate::plugins::vault::{AdapterFuture, Capability, HttpEndpoint, SqlSession};
 use crate::plugins::vault_types::EngineError;
-use crate::tenant::{names, PoolKind, TenantError};
+use crate::tenant::{PoolKind, TenantError};
 
 use super::{engine_error, http_client, no_clickhouse, Vault};
 

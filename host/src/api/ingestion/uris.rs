@@ -13,7 +13,7 @@ use crate::api::AppState;
 use crate::auth::{Principal, Scope};
 use crate::control::roles::RoleKind;
 use crate::error::{ApiError, ApiResult, Code};
-use crate::tenant::names;
+use crate::names;
 
 pub(super) async fn metadata(
     State(state): State<AppState>,

@@ -13,7 +13,7 @@ use sqlparser::ast::{
 use super::super::{functions, types};
 use super::{refuse, set_expr_is_read, Refusal};
 use crate::error::Code;
-use crate::tenant::names::TABLES_SCHEMA;
+use crate::names::TABLES_SCHEMA;
 
 /// How PostgreSQL sees an identifier: unquoted names fold to lower case.
 pub(super) fn normalise(ident: &Ident) -> String {

@@ -14,7 +14,8 @@ use crate::control::{ControlError, CONTROL_DB};
 use crate::secrets::SecretError;
 use crate::sql::quote_ident;
 
-use super::{names, Tenancy};
+use super::Tenancy;
+use crate::names;
 
 /// Why provisioning failed.
 #[derive(Debug, thiserror::Error)]

@@ -7,8 +7,8 @@ use uuid::Uuid;
 
 use crate::config::TenantLimits;
 use crate::control::roles::RoleKind;
+use crate::names::{self, GROUP_OVERRIDE, GROUP_PLATFORM, GROUP_READ};
 use crate::sql::{quote_ident, quote_literal};
-use crate::tenant::names::{self, GROUP_OVERRIDE, GROUP_PLATFORM, GROUP_READ};
 use crate::tenant::Tenancy;
 
 use super::ProvisionError;
