@@ -124,6 +124,13 @@ impl ApiError {
         )
     }
 
+    /// Whether a vault call's answer may come from a cached collection that another
+    /// replica dropped and created again: its storage is gone (not found) or its
+    /// schema is not the collection's any more (validation refused). Neither wrote.
+    pub fn may_mean_a_stale_collection(&self) -> bool {
+        matches!(self.code, Code::NotFound | Code::ValidationFailed)
+    }
+
     /// Renders the error as the JSON body, for places that need bytes rather than a response.
     pub fn to_json(&self) -> Value {
         serde_json::to_value(Envelope {

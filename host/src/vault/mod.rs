@@ -173,7 +173,7 @@ impl<'a> Vault<'a> {
     {
         let cached = self.entry(name).await?;
         let refusal = match call(cached.clone()).await {
-            Err(error) if matches!(error.code, Code::NotFound | Code::ValidationFailed) => error,
+            Err(error) if error.may_mean_a_stale_collection() => error,
             answer => return answer,
         };
         let current = self
