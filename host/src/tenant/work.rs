@@ -112,6 +112,22 @@ fn context_values(settings: &[String; 4]) -> [&(dyn ToSql + Sync); 4] {
     [&settings[0], &settings[1], &settings[2], &settings[3]]
 }
 
+/// The context statement (with the version as `stamp` says to read it) and `main`,
+/// prepared once per connection.
+async fn prepare(
+    client: &ClientWrapper,
+    stamp: SchemaStamp,
+    main: &Statement,
+) -> Result<(tokio_postgres::Statement, tokio_postgres::Statement), tokio_postgres::Error> {
+    let context = client
+        .prepare_cached(set_context_with_version(stamp.source))
+        .await?;
+    let main = client
+        .prepare_typed_cached(&main.text, &main.types())
+        .await?;
+    Ok((context, main))
+}
+
 /// `BEGIN READ ONLY`, the context with the version, `main` and `COMMIT`, in one write.
 pub async fn read_in_context<R: FromRow>(
     client: &ClientWrapper,
@@ -119,12 +135,7 @@ pub async fn read_in_context<R: FromRow>(
     stamp: SchemaStamp,
     main: &Statement,
 ) -> Result<Versioned<R>, WorkError> {
-    let context = client
-        .prepare_cached(set_context_with_version(stamp.source))
-        .await?;
-    let prepared = client
-        .prepare_typed_cached(&main.text, &main.types())
-        .await?;
+    let (context, prepared) = prepare(client, stamp, main).await?;
     let settings = ctx.settings();
     let settings = context_values(&settings);
     let values = main.values();
@@ -157,12 +168,7 @@ where
     R: FromRow,
     Then: Future<Output = Result<T, tokio_postgres::Error>>,
 {
-    let context = client
-        .prepare_cached(set_context_with_version(stamp.source))
-        .await?;
-    let prepared = client
-        .prepare_typed_cached(&main.text, &main.types())
-        .await?;
+    let (context, prepared) = prepare(client, stamp, main).await?;
     let settings = ctx.settings();
     let settings = context_values(&settings);
     let values = main.values();
@@ -221,12 +227,7 @@ pub async fn write_in_context<R: FromRow>(
     main: &Statement,
     accept: impl FnOnce(&R) -> bool,
 ) -> Result<Versioned<Settled<R>>, WorkError> {
-    let context = client
-        .prepare_cached(set_context_with_version(stamp.source))
-        .await?;
-    let prepared = client
-        .prepare_typed_cached(&main.text, &main.types())
-        .await?;
+    let (context, prepared) = prepare(client, stamp, main).await?;
     let settings = ctx.settings();
     let settings = context_values(&settings);
     let values = main.values();

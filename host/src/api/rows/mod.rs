@@ -37,15 +37,13 @@ pub fn routes() -> Router<AppState> {
         .route(
             "/v1/postgres/{ws}/rows/{table}",
             get(list)
-                .post(writes::insert)
-                .patch(writes::update)
-                .delete(writes::remove),
+                .post(writes::on_table)
+                .patch(writes::on_table)
+                .delete(writes::on_table),
         )
         .route(
             "/v1/postgres/{ws}/rows/{table}/{key}",
-            get(get_one)
-                .patch(writes::update_one)
-                .delete(writes::remove_one),
+            get(get_one).patch(writes::on_row).delete(writes::on_row),
         )
 }
 

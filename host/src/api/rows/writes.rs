@@ -13,9 +13,10 @@ use crate::api::AppState;
 use crate::auth::{Principal, Scope};
 use crate::error::{ApiError, ApiResult};
 
-/// `POST rows/{table}`.
-pub(super) async fn insert(
+/// `POST`, `PATCH` and `DELETE` on `rows/{table}`.
+pub(super) async fn on_table(
     State(state): State<AppState>,
+    method: Method,
     principal: Principal,
     Path((ws, table)): Path<(String, String)>,
     RawQuery(raw): RawQuery,
@@ -27,29 +28,13 @@ pub(super) async fn insert(
         key: None,
         raw,
     };
-    write_rows(state, principal, Method::POST, target, request).await
+    write_rows(state, principal, method, target, request).await
 }
 
-/// `PATCH rows/{table}`.
-pub(super) async fn update(
+/// `PATCH` and `DELETE` on `rows/{table}/{key}`.
+pub(super) async fn on_row(
     State(state): State<AppState>,
-    principal: Principal,
-    Path((ws, table)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
-    request: Request,
-) -> ApiResult<Response> {
-    let target = Target {
-        ws,
-        table,
-        key: None,
-        raw,
-    };
-    write_rows(state, principal, Method::PATCH, target, request).await
-}
-
-/// `PATCH rows/{table}/{key}`.
-pub(super) async fn update_one(
-    State(state): State<AppState>,
+    method: Method,
     principal: Principal,
     Path((ws, table, key)): Path<(String, String, String)>,
     RawQuery(raw): RawQuery,
@@ -61,41 +46,7 @@ pub(super) async fn update_one(
         key: Some(key),
         raw,
     };
-    write_rows(state, principal, Method::PATCH, target, request).await
-}
-
-/// `DELETE rows/{table}`.
-pub(super) async fn remove(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path((ws, table)): Path<(String, String)>,
-    RawQuery(raw): RawQuery,
-    request: Request,
-) -> ApiResult<Response> {
-    let target = Target {
-        ws,
-        table,
-        key: None,
-        raw,
-    };
-    write_rows(state, principal, Method::DELETE, target, request).await
-}
-
-/// `DELETE rows/{table}/{key}`.
-pub(super) async fn remove_one(
-    State(state): State<AppState>,
-    principal: Principal,
-    Path((ws, table, key)): Path<(String, String, String)>,
-    RawQuery(raw): RawQuery,
-    request: Request,
-) -> ApiResult<Response> {
-    let target = Target {
-        ws,
-        table,
-        key: Some(key),
-        raw,
-    };
-    write_rows(state, principal, Method::DELETE, target, request).await
+    write_rows(state, principal, method, target, request).await
 }
 
 /// What a write addresses: the workspace, the table, a row's key on a single-row
