@@ -157,7 +157,7 @@ fn install_postgres_next() -> Result<(), String> {
         .map_err(|e| format!("cannot move {staging_text} into place: {e}"))
 }
 
-/// Sets up, runs the plugins' native unit tests (the grammar), then `cargo test
+/// Sets up, runs the plugins' native unit tests (the grammar, the vault filter walk), then `cargo test
 /// --workspace` with any extra arguments.
 fn test(extra: &[String]) -> Result<(), String> {
     setup()?;
@@ -171,6 +171,8 @@ fn test(extra: &[String]) -> Result<(), String> {
             "plugins/Cargo.toml",
             "--package",
             "filter-grammar",
+            "--package",
+            "vault-filter",
             "--target-dir",
             &format!("{target}/plugins-native"),
         ],

@@ -25,6 +25,7 @@ use plinth::vault::types::{
     Collection, Comparison, EngineError, FieldType, FilterNode, Page, QueryRequest, Scalar,
 };
 use serde_json::{Map, Value};
+use vault_filter::{Dialect, Node, WalkError};
 
 struct ClickHouse;
 
@@ -176,85 +177,107 @@ fn typed_scalar(ty: FieldType, value: &Scalar) -> Option<String> {
     }
 }
 
-fn condition(
-    collection: &Collection,
-    request: &QueryRequest,
-    index: u32,
-    depth: u32,
-) -> Result<String, EngineError> {
-    if depth > 64 {
-        return Err(EngineError::Invalid(
-            "the filter is nested too deeply".into(),
-        ));
+/// Writes a filter's conditions over a collection's typed columns.
+struct Conditions<'a> {
+    collection: &'a Collection,
+}
+
+impl From<WalkError> for EngineError {
+    fn from(error: WalkError) -> Self {
+        EngineError::Invalid(error.to_string())
     }
-    let node = request
-        .nodes
-        .get(index as usize)
-        .ok_or_else(|| EngineError::Invalid(format!("filter node {index} does not exist")))?;
-    Ok(match node {
-        FilterNode::Compare(c) => {
-            let (column, ty) = field(collection, &c.field)?;
-            if let Scalar::Null = c.value {
-                return Ok(match c.comparison {
-                    Comparison::Eq => format!("isNull({column})"),
-                    Comparison::Ne => format!("isNotNull({column})"),
-                    _ => "0".into(),
-                });
-            }
-            let op = match c.comparison {
-                Comparison::Eq => "=",
-                Comparison::Ne => "!=",
-                Comparison::Gt => ">",
-                Comparison::Gte => ">=",
-                Comparison::Lt => "<",
-                Comparison::Lte => "<=",
-            };
-            match (typed_scalar(ty, &c.value), c.comparison) {
-                (Some(value), Comparison::Ne) => {
-                    format!("(isNull({column}) OR {column} != {value})")
+}
+
+/// The node at an index of the request's flat tree, as the shared walk sees it.
+fn node_at<'a>(nodes: &'a [FilterNode]) -> impl Fn(u32) -> Option<Node<'a, FilterNode>> + 'a {
+    move |index| {
+        Some(match nodes.get(index as usize)? {
+            FilterNode::All(children) => Node::All(children),
+            FilterNode::Any(children) => Node::Any(children),
+            FilterNode::Not(child) => Node::Not(*child),
+            leaf => Node::Leaf(leaf),
+        })
+    }
+}
+
+impl Dialect for Conditions<'_> {
+    type Leaf = FilterNode;
+    type Error = EngineError;
+
+    fn leaf(&mut self, node: &FilterNode) -> Result<String, EngineError> {
+        Ok(match node {
+            FilterNode::Compare(c) => {
+                let (column, ty) = field(self.collection, &c.field)?;
+                if let Scalar::Null = c.value {
+                    return Ok(match c.comparison {
+                        Comparison::Eq => format!("isNull({column})"),
+                        Comparison::Ne => format!("isNotNull({column})"),
+                        _ => "0".into(),
+                    });
                 }
-                (Some(value), _) => format!("ifNull({column} {op} {value}, 0)"),
-                (None, Comparison::Ne) => "1".into(),
-                (None, _) => "0".into(),
+                let op = match c.comparison {
+                    Comparison::Eq => "=",
+                    Comparison::Ne => "!=",
+                    Comparison::Gt => ">",
+                    Comparison::Gte => ">=",
+                    Comparison::Lt => "<",
+                    Comparison::Lte => "<=",
+                };
+                match (typed_scalar(ty, &c.value), c.comparison) {
+                    (Some(value), Comparison::Ne) => {
+                        format!("(isNull({column}) OR {column} != {value})")
+                    }
+                    (Some(value), _) => format!("ifNull({column} {op} {value}, 0)"),
+                    (None, Comparison::Ne) => "1".into(),
+                    (None, _) => "0".into(),
+                }
             }
-        }
-        FilterNode::MemberOf(m) => {
-            let (column, ty) = field(collection, &m.field)?;
-            let values: Vec<String> = m
-                .values
-                .iter()
-                .filter_map(|v| typed_scalar(ty, v))
-                .collect();
-            if values.is_empty() {
-                "0".into()
-            } else {
-                format!("ifNull({column} IN ({}), 0)", values.join(", "))
+            FilterNode::MemberOf(m) => {
+                let (column, ty) = field(self.collection, &m.field)?;
+                let values: Vec<String> = m
+                    .values
+                    .iter()
+                    .filter_map(|v| typed_scalar(ty, v))
+                    .collect();
+                if values.is_empty() {
+                    "0".into()
+                } else {
+                    format!("ifNull({column} IN ({}), 0)", values.join(", "))
+                }
             }
-        }
-        FilterNode::Presence(p) => {
-            let (column, _) = field(collection, &p.field)?;
-            if p.exists {
-                format!("isNotNull({column})")
-            } else {
-                format!("isNull({column})")
+            FilterNode::Presence(p) => {
+                let (column, _) = field(self.collection, &p.field)?;
+                if p.exists {
+                    format!("isNotNull({column})")
+                } else {
+                    format!("isNull({column})")
+                }
             }
-        }
-        FilterNode::All(children) | FilterNode::Any(children) => {
-            let all = matches!(node, FilterNode::All(_));
-            if children.is_empty() {
-                return Ok(if all { "1".into() } else { "0".into() });
+            FilterNode::All(_) | FilterNode::Any(_) | FilterNode::Not(_) => {
+                return Err(EngineError::Invalid(
+                    "a connective is not a condition".into(),
+                ))
             }
-            let parts = children
-                .iter()
-                .map(|c| condition(collection, request, *c, depth + 1))
-                .collect::<Result<Vec<_>, _>>()?;
-            format!("({})", parts.join(if all { " AND " } else { " OR " }))
+        })
+    }
+
+    fn all(&mut self, parts: Vec<String>) -> String {
+        match parts.is_empty() {
+            true => "1".into(),
+            false => format!("({})", parts.join(" AND ")),
         }
-        FilterNode::Not(child) => format!(
-            "NOT ({})",
-            condition(collection, request, *child, depth + 1)?
-        ),
-    })
+    }
+
+    fn any(&mut self, parts: Vec<String>) -> String {
+        match parts.is_empty() {
+            true => "0".into(),
+            false => format!("({})", parts.join(" OR ")),
+        }
+    }
+
+    fn not(&mut self, part: String) -> String {
+        format!("NOT ({part})")
+    }
 }
 
 fn wait_for_mutations(collection: &Collection) -> Result<(), EngineError> {
@@ -316,7 +339,12 @@ impl Guest for ClickHouse {
 
     fn query(collection: Collection, request: QueryRequest) -> Result<Page, EngineError> {
         let filter = match request.root {
-            Some(root) => condition(&collection, &request, root, 0)?,
+            Some(root) => {
+                let mut conditions = Conditions {
+                    collection: &collection,
+                };
+                vault_filter::walk(&mut conditions, &node_at(&request.nodes), root)?
+            }
             None => "1".into(),
         };
         let table = table(&collection);

@@ -15,6 +15,7 @@ use plinth::vault::sql::{self, SqlError, Value};
 use plinth::vault::types::{
     Collection, Comparison, EngineError, FilterNode, Page, QueryRequest, Scalar,
 };
+use vault_filter::{Dialect, Node, WalkError};
 
 struct Postgres;
 
@@ -84,22 +85,31 @@ impl Builder {
     fn field(&mut self, field: &str) -> String {
         format!("(doc #> {}::text[])", path_literal(field))
     }
+}
 
-    fn node(
-        &mut self,
-        request: &QueryRequest,
-        index: u32,
-        depth: u32,
-    ) -> Result<String, EngineError> {
-        if depth > 64 {
-            return Err(EngineError::Invalid(
-                "the filter is nested too deeply".into(),
-            ));
-        }
-        let node = request
-            .nodes
-            .get(index as usize)
-            .ok_or_else(|| EngineError::Invalid(format!("filter node {index} does not exist")))?;
+impl From<WalkError> for EngineError {
+    fn from(error: WalkError) -> Self {
+        EngineError::Invalid(error.to_string())
+    }
+}
+
+/// The node at an index of the request's flat tree, as the shared walk sees it.
+fn node_at<'a>(nodes: &'a [FilterNode]) -> impl Fn(u32) -> Option<Node<'a, FilterNode>> + 'a {
+    move |index| {
+        Some(match nodes.get(index as usize)? {
+            FilterNode::All(children) => Node::All(children),
+            FilterNode::Any(children) => Node::Any(children),
+            FilterNode::Not(child) => Node::Not(*child),
+            leaf => Node::Leaf(leaf),
+        })
+    }
+}
+
+impl Dialect for Builder {
+    type Leaf = FilterNode;
+    type Error = EngineError;
+
+    fn leaf(&mut self, node: &FilterNode) -> Result<String, EngineError> {
         Ok(match node {
             FilterNode::Compare(c) => {
                 let field = self.field(&c.field);
@@ -137,30 +147,30 @@ impl Builder {
                     format!("NOT {present}")
                 }
             }
-            FilterNode::All(children) | FilterNode::Any(children) => {
-                let joiner = if matches!(node, FilterNode::All(_)) {
-                    " AND "
-                } else {
-                    " OR "
-                };
-                if children.is_empty() {
-                    return Ok(if joiner == " AND " {
-                        "true".into()
-                    } else {
-                        "false".into()
-                    });
-                }
-                let mut parts = Vec::new();
-                for child in children {
-                    parts.push(self.node(request, *child, depth + 1)?);
-                }
-                format!("({})", parts.join(joiner))
+            FilterNode::All(_) | FilterNode::Any(_) | FilterNode::Not(_) => {
+                return Err(EngineError::Invalid(
+                    "a connective is not a condition".into(),
+                ))
             }
-            FilterNode::Not(child) => format!(
-                "NOT coalesce(({}), false)",
-                self.node(request, *child, depth + 1)?
-            ),
         })
+    }
+
+    fn all(&mut self, parts: Vec<String>) -> String {
+        match parts.is_empty() {
+            true => "true".into(),
+            false => format!("({})", parts.join(" AND ")),
+        }
+    }
+
+    fn any(&mut self, parts: Vec<String>) -> String {
+        match parts.is_empty() {
+            true => "false".into(),
+            false => format!("({})", parts.join(" OR ")),
+        }
+    }
+
+    fn not(&mut self, part: String) -> String {
+        format!("NOT coalesce(({part}), false)")
     }
 }
 
@@ -207,7 +217,7 @@ impl Guest for Postgres {
     fn query(collection: Collection, request: QueryRequest) -> Result<Page, EngineError> {
         let mut b = Builder::default();
         let filter = match request.root {
-            Some(root) => b.node(&request, root, 0)?,
+            Some(root) => vault_filter::walk(&mut b, &node_at(&request.nodes), root)?,
             None => "true".to_owned(),
         };
         let table = table(&collection);
