@@ -2,7 +2,7 @@
 //! dialect), accept exactly one statement of the allowed kinds, rewrite every table
 //! name through the registry to its quoted physical name, and refuse every name,
 //! function, cast or construct that could reach beyond the workspace's tables.
-//! The executor adds a second line (the plan may scan nothing but those tables).
+//! `run` adds a second line (the plan may scan nothing but those tables).
 
 use std::collections::{HashMap, HashSet};
 use std::ops::ControlFlow;
