@@ -12,7 +12,7 @@ use crate::plugins::vault::{AdapterFuture, Capability, HttpEndpoint, SqlSession}
 use crate::plugins::vault_types::EngineError;
 use crate::tenant::{PoolKind, TenantError};
 
-use super::{engine_error, http_client, no_clickhouse, Vault};
+use super::Vault;
 
 impl Vault<'_> {
     /// Runs one adapter call for `engine` with its capability, committing the
@@ -97,5 +97,35 @@ impl Vault<'_> {
             return Err(unavailable(text.trim().to_owned()));
         }
         Ok(())
+    }
+}
+
+fn no_clickhouse() -> ApiError {
+    ApiError::bad_request(
+        "no ClickHouse endpoint is configured (PLINTH_CLICKHOUSE_URL); clickhouse collections are unavailable",
+    )
+}
+
+/// The HTTP client of every engine endpoint.
+fn http_client() -> &'static reqwest::Client {
+    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
+    CLIENT.get_or_init(reqwest::Client::new)
+}
+
+fn engine_error(engine: &str, error: EngineError) -> ApiError {
+    match error {
+        EngineError::Invalid(m) => ApiError::bad_request(m),
+        EngineError::NotFound(m) => ApiError::not_found(m),
+        EngineError::Conflict(m) => ApiError::conflict(m),
+        EngineError::Unavailable(m) => ApiError::new(
+            Code::EngineUnavailable,
+            format!("the {engine} engine is unavailable: {m}"),
+        )
+        .with_details(json!({ "engine": engine })),
+        EngineError::Failed(m) => ApiError::new(
+            Code::EngineFailed,
+            format!("the {engine} engine failed: {m}"),
+        )
+        .with_details(json!({ "engine": engine })),
     }
 }

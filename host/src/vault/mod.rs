@@ -18,14 +18,14 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::value::RawValue;
-use serde_json::{json, Value};
+use serde_json::Value;
 use uuid::Uuid;
 
 use crate::auth::Principal;
 use crate::control::vault::{AuditEntry, CollectionEntry};
 use crate::control::workspaces::Workspace;
-use crate::error::{ApiError, Code};
-use crate::plugins::vault_types::{Collection, EngineError};
+use crate::error::ApiError;
+use crate::plugins::vault_types::Collection;
 use crate::plugins::PluginRuntime;
 use crate::tenant::Tenancy;
 
@@ -59,36 +59,6 @@ pub struct Vault<'a> {
 
 fn no_collection(name: &str) -> ApiError {
     ApiError::not_found(format!("collection `{name}` does not exist"))
-}
-
-fn no_clickhouse() -> ApiError {
-    ApiError::bad_request(
-        "no ClickHouse endpoint is configured (PLINTH_CLICKHOUSE_URL); clickhouse collections are unavailable",
-    )
-}
-
-/// The HTTP client of every engine endpoint.
-fn http_client() -> &'static reqwest::Client {
-    static CLIENT: std::sync::OnceLock<reqwest::Client> = std::sync::OnceLock::new();
-    CLIENT.get_or_init(reqwest::Client::new)
-}
-
-fn engine_error(engine: &str, error: EngineError) -> ApiError {
-    match error {
-        EngineError::Invalid(m) => ApiError::bad_request(m),
-        EngineError::NotFound(m) => ApiError::not_found(m),
-        EngineError::Conflict(m) => ApiError::conflict(m),
-        EngineError::Unavailable(m) => ApiError::new(
-            Code::EngineUnavailable,
-            format!("the {engine} engine is unavailable: {m}"),
-        )
-        .with_details(json!({ "engine": engine })),
-        EngineError::Failed(m) => ApiError::new(
-            Code::EngineFailed,
-            format!("the {engine} engine failed: {m}"),
-        )
-        .with_details(json!({ "engine": engine })),
-    }
 }
 
 fn wit_collection(entry: &CollectionEntry) -> Collection {
