@@ -5,6 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use tokio_postgres::config::Host;
+use tokio_postgres::error::SqlState;
 
 /// How long opening a server connection may take.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -150,5 +151,16 @@ pub fn describe(error: &tokio_postgres::Error) -> String {
     match error.as_db_error() {
         Some(db) => format!("{} ({})", db.message(), db.code().code()),
         None => error.to_string(),
+    }
+}
+
+/// True when the error means the server could not be reached or went away.
+pub fn is_connection_error(error: &tokio_postgres::Error) -> bool {
+    match error.code() {
+        None => true,
+        Some(code) => {
+            let class = &code.code()[..2];
+            matches!(class, "08" | "53" | "57") && *code != SqlState::QUERY_CANCELED
+        }
     }
 }

@@ -8,11 +8,12 @@ use std::sync::Arc;
 
 use crate::auth::{Credential, Principal, Scope};
 use crate::control::workspaces::Workspace;
-use crate::error::{ApiError, Code};
+use crate::error::ApiError;
 use crate::plan::{CompareOp, Grant, GrantOp, GrantValue};
 use crate::plugins::authorizer_types::{
     Action, Comparison, CredentialKind, Decision, PredicateValue, Relation, RequestContext, Scopes,
 };
+use crate::plugins::PluginError;
 use crate::plugins::{Plugin, PluginKind, PluginRuntime};
 
 /// One request's view of its workspace's row authorizer.
@@ -32,7 +33,7 @@ impl<'a> RowAuthorizer<'a> {
         plugins: &'a PluginRuntime,
         workspace: &'a Workspace,
         principal: &'a Principal,
-    ) -> Result<Self, ApiError> {
+    ) -> Result<Self, AuthorizerError> {
         let plugin = plugins
             .resolve(PluginKind::RowAuthorizer, Some(workspace.id))
             .await?;
@@ -60,7 +61,7 @@ impl<'a> RowAuthorizer<'a> {
         schema: &str,
         name: &str,
         action: Action,
-    ) -> Result<Vec<Grant>, ApiError> {
+    ) -> Result<Vec<Grant>, AuthorizerError> {
         let Some(context) = &self.context else {
             return Ok(Vec::new());
         };
@@ -73,7 +74,7 @@ impl<'a> RowAuthorizer<'a> {
             .authorize_with(&self.plugin, self.workspace.id, context, &relation, action)
             .await?;
         match decision {
-            Decision::Deny(reason) => Err(denied(format!(
+            Decision::Deny(reason) => Err(AuthorizerError::Denied(format!(
                 "the workspace's row authorizer denied {} on `{name}`: {reason}",
                 action_name(action)
             ))),
@@ -142,9 +143,20 @@ fn request_context(workspace: &Workspace, principal: &Principal) -> RequestConte
     }
 }
 
-/// A 403 refusal by the row authorizer.
+/// Why the row authorizer did not grant an action.
+#[derive(Debug, thiserror::Error)]
+pub enum AuthorizerError {
+    /// It denied the action (or a written row falls outside what it allows).
+    #[error("{0}")]
+    Denied(String),
+    /// It could not be resolved or called.
+    #[error(transparent)]
+    Plugin(#[from] PluginError),
+}
+
+/// A 403 refusal by the row authorizer, as an API answer.
 pub fn denied(message: String) -> ApiError {
-    ApiError::new(Code::DeniedByAuthorizer, message)
+    AuthorizerError::Denied(message).into()
 }
 
 fn grant_op(comparison: Comparison) -> GrantOp {

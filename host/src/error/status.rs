@@ -1,13 +1,17 @@
 //! The single table from each stage's errors to an HTTP status and a stable code.
 //! Internal causes are logged here and replaced by a generic message.
 
+use axum::http::StatusCode;
 use tokio_postgres::error::SqlState;
 
 use super::{ApiError, Code};
+use crate::api::row_authorizer::AuthorizerError;
 use crate::auth::AuthError;
+use crate::cluster::is_connection_error;
 use crate::control::ControlError;
 use crate::plan::PlanError;
 use crate::plugins::{PluginError, PluginFault};
+use crate::query::{QueryError, Refusal};
 use crate::tenant::provision::ProvisionError;
 use crate::tenant::work::{WorkError, WorkFailure};
 use crate::tenant::TenantError;
@@ -90,17 +94,6 @@ impl From<ProvisionError> for ApiError {
                     "provisioning failed; the cause has been logged and a retry resumes it",
                 )
             }
-        }
-    }
-}
-
-/// True when the error means the server could not be reached or went away.
-pub fn is_connection_error(error: &tokio_postgres::Error) -> bool {
-    match error.code() {
-        None => true,
-        Some(code) => {
-            let class = &code.code()[..2];
-            matches!(class, "08" | "53" | "57") && *code != SqlState::QUERY_CANCELED
         }
     }
 }
@@ -228,6 +221,49 @@ impl From<PlanError> for ApiError {
             | PlanError::LimitTooLarge(_)
             | PlanError::DuplicateName(_)
             | PlanError::NoSingleKey(_) => ApiError::new(Code::InvalidQuery, message),
+        }
+    }
+}
+
+impl From<AuthorizerError> for ApiError {
+    fn from(error: AuthorizerError) -> Self {
+        match error {
+            AuthorizerError::Denied(reason) => ApiError::new(Code::DeniedByAuthorizer, reason),
+            AuthorizerError::Plugin(error) => error.into(),
+        }
+    }
+}
+
+impl From<Refusal> for ApiError {
+    fn from(refusal: Refusal) -> Self {
+        ApiError::new(refusal.code, refusal.reason)
+    }
+}
+
+impl From<QueryError> for ApiError {
+    /// Seed 002's rule for the scoped query: a database error while running a valid
+    /// statement is a 400 with the database's message (the code still says which
+    /// kind); a refusal of the row authorizer keeps its 403, an unreachable database
+    /// its 503.
+    fn from(error: QueryError) -> Self {
+        match error {
+            QueryError::Refused(refusal) => refusal.into(),
+            QueryError::Authorizer(error) => error.into(),
+            QueryError::Names(error) => error.into(),
+            QueryError::Internal => ApiError::internal(),
+            QueryError::Run(error) => {
+                let error = ApiError::from(error);
+                match error.status {
+                    StatusCode::FORBIDDEN if error.code == Code::DeniedByAuthorizer => error,
+                    StatusCode::CONFLICT | StatusCode::FORBIDDEN | StatusCode::GATEWAY_TIMEOUT => {
+                        ApiError {
+                            status: StatusCode::BAD_REQUEST,
+                            ..error
+                        }
+                    }
+                    _ => error,
+                }
+            }
         }
     }
 }

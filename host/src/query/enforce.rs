@@ -17,8 +17,9 @@ use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
 use super::guard::Checked;
-use crate::api::row_authorizer::{denied, RowAuthorizer};
-use crate::error::ApiError;
+use super::QueryError;
+use crate::api::row_authorizer::AuthorizerError;
+use crate::api::row_authorizer::RowAuthorizer;
 use crate::names::TABLES_SCHEMA;
 use crate::plan::Grant;
 use crate::plugins::authorizer_types::Action;
@@ -42,7 +43,7 @@ struct Target {
 pub async fn apply(
     mut checked: Checked,
     authorizer: &RowAuthorizer<'_>,
-) -> Result<Checked, ApiError> {
+) -> Result<Checked, QueryError> {
     let target = target(&checked.statement);
     let reads = with_target_set_aside(&mut checked.statement, |part| {
         let mut collect = Reads::Collect(BTreeSet::new());
@@ -78,7 +79,7 @@ pub async fn apply(
         if filtered.is_break() {
             // A table would be read unfiltered: nothing runs.
             tracing::error!("the row authorizer's filtered subquery did not parse");
-            return Err(ApiError::internal());
+            return Err(QueryError::Internal);
         }
     }
     if let Some(target) = target {
@@ -91,9 +92,10 @@ pub async fn apply(
                 .grants(TABLES_SCHEMA, &name, Action::Update)
                 .await?;
             if !(grants.is_empty() && update.is_empty()) {
-                return Err(denied(format!(
+                return Err(AuthorizerError::Denied(format!(
                     "INSERT ... ON CONFLICT DO UPDATE on `{name}` is refused: the workspace's row authorizer limits which of its rows may be written; send the INSERT and the UPDATE separately"
-                )));
+                ))
+                .into());
             }
         }
         if !grants.is_empty() {
@@ -299,16 +301,16 @@ fn guard_target(
     target: &Target,
     grants: &[Grant],
     table_name: &str,
-) -> Result<bool, ApiError> {
+) -> Result<bool, QueryError> {
     let alias = target.alias.to_string();
     let built = |sql: String| {
         parse_expr(&sql).map_err(|error| {
             tracing::error!(%error, %sql, "the row authorizer's conditions did not parse");
-            ApiError::internal()
+            QueryError::Internal
         })
     };
     let only_allowed = built(scoped::conditions(&alias, grants))?;
-    let check = || -> Result<SelectItem, ApiError> {
+    let check = || -> Result<SelectItem, QueryError> {
         Ok(SelectItem::ExprWithAlias {
             expr: built(scoped::authorized_row(&alias, grants, table_name))?,
             alias: Ident::new(CHECK_COLUMN),

@@ -4,6 +4,7 @@
 
 pub mod approved;
 pub mod enforce;
+mod error;
 pub mod functions;
 pub mod guard;
 pub mod run;
@@ -13,24 +14,16 @@ pub mod types;
 
 use std::sync::Arc;
 
-use axum::http::StatusCode;
-
 use crate::api::row_authorizer::RowAuthorizer;
 use crate::auth::Principal;
 use crate::control::workspaces::Workspace;
-use crate::error::{ApiError, Code};
 use crate::plugins::PluginRuntime;
 use crate::tenant::{Access, Names, Tenancy, TenantContext};
 
 pub use approved::Approvals;
+pub use error::QueryError;
 pub use guard::{Checked, Refusal, StatementKind, MAX_SQL_CHARS};
 pub use run::MAX_ROWS;
-
-impl From<Refusal> for ApiError {
-    fn from(refusal: Refusal) -> Self {
-        ApiError::new(refusal.code, refusal.reason)
-    }
-}
 
 /// Checks and runs `sql` for `principal` in `workspace`; returns the JSON body. The
 /// workspace's row authorizer decides on every table the statement touches, and its
@@ -48,7 +41,7 @@ pub async fn execute(
     principal: &Principal,
     sql: &str,
     timeout_ms: u64,
-) -> Result<String, ApiError> {
+) -> Result<String, QueryError> {
     let attempt_with = |names: Arc<Names>| async move {
         attempt(
             tenancy, plugins, approvals, workspace, principal, sql, timeout_ms, &names,
@@ -57,7 +50,7 @@ pub async fn execute(
     };
     let names = tenancy.table_names.get(workspace.id).await?;
     match attempt_with(names).await {
-        Err(error) if error.code == Code::TableNotAllowed => {
+        Err(error) if error.names_an_unknown_table() => {
             attempt_with(tenancy.table_names.fresh(workspace.id).await?).await
         }
         answered => answered,
@@ -75,7 +68,7 @@ async fn attempt(
     sql: &str,
     timeout_ms: u64,
     tables: &Names,
-) -> Result<String, ApiError> {
+) -> Result<String, QueryError> {
     let checked = guard::check(sql, tables)?;
     let authorizer = RowAuthorizer::resolve(plugins, workspace, principal).await?;
     let checked = if authorizer.allows_everything() {
@@ -99,21 +92,6 @@ async fn attempt(
                 async move { run::run(tx, &checked, timeout_ms, &approvals, workspace_id).await },
             )
         })
-        .await
-        .map_err(runtime_error)?;
+        .await?;
     Ok(result.body)
-}
-
-/// The seed's rule: a database error while running a valid statement is a 400 with
-/// the upstream message (the stable code still says which kind); only an
-/// unreachable database keeps its 503.
-fn runtime_error(error: ApiError) -> ApiError {
-    match error.status {
-        StatusCode::FORBIDDEN if error.code == Code::DeniedByAuthorizer => error,
-        StatusCode::CONFLICT | StatusCode::FORBIDDEN | StatusCode::GATEWAY_TIMEOUT => ApiError {
-            status: StatusCode::BAD_REQUEST,
-            ..error
-        },
-        _ => error,
-    }
 }

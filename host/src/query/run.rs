@@ -22,8 +22,10 @@ use tokio_postgres::{Row, Statement};
 use uuid::Uuid;
 
 use super::approved::{Approval, Approvals};
+use super::guard::refuse;
 use super::guard::{Checked, StatementKind};
-use crate::error::{ApiError, Code};
+use super::QueryError;
+use crate::error::Code;
 use crate::names::TABLES_SCHEMA;
 use crate::sql::quote_ident;
 use crate::tenant::{prepare_bounded, Tx};
@@ -54,7 +56,7 @@ pub async fn run(
     timeout_ms: u64,
     approvals: &Approvals,
     workspace: Uuid,
-) -> Result<QueryResult, ApiError> {
+) -> Result<QueryResult, QueryError> {
     let client = tx.client();
     let settings =
         format!("SET LOCAL statement_timeout = {timeout_ms}; SET LOCAL search_path = ''");
@@ -62,7 +64,7 @@ pub async fn run(
         Some(known) => {
             let (set, version) =
                 futures::join!(client.batch_execute(&settings), schema_version(client));
-            set.map_err(ApiError::from_db)?;
+            set.map_err(QueryError::from)?;
             if version? == known.version {
                 return run_approved(tx, checked, &known).await;
             }
@@ -71,7 +73,7 @@ pub async fn run(
         None => {
             let (set, approved) =
                 futures::join!(client.batch_execute(&settings), approve(client, checked));
-            set.map_err(ApiError::from_db)?;
+            set.map_err(QueryError::from)?;
             approved?
         }
     };
@@ -91,7 +93,7 @@ async fn run_approved(
     tx: &Tx<'_>,
     checked: &Checked,
     approval: &Approval,
-) -> Result<QueryResult, ApiError> {
+) -> Result<QueryResult, QueryError> {
     let client = tx.client();
     let statement = prepare_bounded(client, &approval.runs, &[])
         .await
@@ -105,20 +107,20 @@ async fn run_approved(
 }
 
 /// The schema version, from a statement prepared once per connection.
-async fn schema_version(client: &ClientWrapper) -> Result<i64, ApiError> {
+async fn schema_version(client: &ClientWrapper) -> Result<i64, QueryError> {
     let statement = client
         .prepare_cached(SCHEMA_VERSION)
         .await
-        .map_err(ApiError::from_db)?;
+        .map_err(QueryError::from)?;
     read_version(client, &statement).await
 }
 
-async fn read_version(client: &ClientWrapper, statement: &Statement) -> Result<i64, ApiError> {
+async fn read_version(client: &ClientWrapper, statement: &Statement) -> Result<i64, QueryError> {
     let row = client
         .query_one(statement, &[])
         .await
-        .map_err(ApiError::from_db)?;
-    row.try_get(0).map_err(ApiError::from_db)
+        .map_err(QueryError::from)?;
+    row.try_get(0).map_err(QueryError::from)
 }
 
 /// Checks `checked`'s plan and describes its result; returns the approval and the
@@ -128,11 +130,11 @@ async fn read_version(client: &ClientWrapper, statement: &Statement) -> Result<i
 async fn approve(
     client: &ClientWrapper,
     checked: &Checked,
-) -> Result<(Approval, Statement), ApiError> {
+) -> Result<(Approval, Statement), QueryError> {
     let version = client
         .prepare_cached(SCHEMA_VERSION)
         .await
-        .map_err(ApiError::from_db)?;
+        .map_err(QueryError::from)?;
     let (version, inspected, statement) = futures::join!(
         read_version(client, &version),
         inspect_plan(client, checked),
@@ -145,14 +147,14 @@ async fn approve(
         .iter()
         .find(|c| super::types::is_catalog_type_oid(c.type_().oid()))
     {
-        return Err(ApiError::new(
+        return Err(QueryError::from(refuse(
             Code::TypeNotAllowed,
             format!(
                 "the column `{}` is of the OID-alias type `{}`",
                 column.name(),
                 column.type_().name()
             ),
-        ));
+        )));
     }
     let version = version?;
     let mut columns: Vec<(String, Type)> = statement
@@ -187,7 +189,7 @@ enum Ran {
 }
 
 /// The response body: `{columns, rows, row_count}`, and `truncated` past the cap.
-fn render(approval: &Approval, kind: StatementKind, ran: Ran) -> Result<QueryResult, ApiError> {
+fn render(approval: &Approval, kind: StatementKind, ran: Ran) -> Result<QueryResult, QueryError> {
     let rows = match ran {
         Ran::Affected(affected) => {
             let row_count = match kind {
@@ -204,7 +206,7 @@ fn render(approval: &Approval, kind: StatementKind, ran: Ran) -> Result<QueryRes
     let mut body = String::with_capacity(64 + rows.len() * 64);
     body.push_str("{\"columns\":");
     let names: Vec<&str> = approval.columns.iter().map(|(n, _)| n.as_str()).collect();
-    body.push_str(&serde_json::to_string(&names).map_err(|_| ApiError::internal())?);
+    body.push_str(&serde_json::to_string(&names).map_err(|_| QueryError::Internal)?);
     body.push_str(",\"rows\":[");
     let keys: Vec<String> = names
         .iter()
@@ -212,10 +214,10 @@ fn render(approval: &Approval, kind: StatementKind, ran: Ran) -> Result<QueryRes
         .collect();
     let mut count = 0usize;
     for (i, row) in rows.iter().take(MAX_ROWS).enumerate() {
-        let text: &str = row.try_get(0).map_err(ApiError::from_db)?;
+        let text: &str = row.try_get(0).map_err(QueryError::from)?;
         let values: Vec<&RawValue> = serde_json::from_str(text).map_err(|error| {
             tracing::error!(%error, "the database built a row that is not a JSON array");
-            ApiError::internal()
+            QueryError::Internal
         })?;
         if i > 0 {
             body.push(',');
@@ -262,29 +264,29 @@ fn wrap(sql: &str, columns: &[(String, Type)]) -> String {
 
 /// The second line of defence: the plan may scan no relation outside the
 /// workspace's tables (the guard should already have refused such a statement).
-async fn inspect_plan(client: &ClientWrapper, checked: &Checked) -> Result<(), ApiError> {
+async fn inspect_plan(client: &ClientWrapper, checked: &Checked) -> Result<(), QueryError> {
     let explain = format!("EXPLAIN (VERBOSE, FORMAT JSON) {}", checked.sql);
     let rows = client
         .query_typed(&explain, &[])
         .await
         .map_err(|error| planning_error(error, checked))?;
     let plan: Value = match rows.first() {
-        Some(row) => row.try_get(0).map_err(ApiError::from_db)?,
+        Some(row) => row.try_get(0).map_err(QueryError::from)?,
         None => {
             tracing::error!("EXPLAIN returned no plan");
-            return Err(ApiError::internal());
+            return Err(QueryError::Internal);
         }
     };
     let casts = super::types::plan_casts_to_catalog_types(&plan.to_string());
     if !casts.is_empty() {
         tracing::warn!(types = ?casts, "a scoped query passed the guard but its plan casts to OID-alias types");
-        return Err(ApiError::new(
+        return Err(QueryError::from(refuse(
             Code::TypeNotAllowed,
             format!(
                 "the statement casts to OID-alias types: {}",
                 casts.join(", ")
             ),
-        ));
+        )));
     }
     let mut outside = Vec::new();
     scanned_outside(&plan, &mut outside);
@@ -292,19 +294,19 @@ async fn inspect_plan(client: &ClientWrapper, checked: &Checked) -> Result<(), A
         return Ok(());
     }
     tracing::warn!(relations = ?outside, "a scoped query passed the guard but its plan reads outside the workspace's tables");
-    Err(ApiError::new(
+    Err(QueryError::from(refuse(
         Code::TableNotAllowed,
         format!(
             "the statement reads relations outside the workspace's tables: {}",
             outside.join(", ")
         ),
-    ))
+    )))
 }
 
 /// An error planning the statement. A workspace table it names that does not exist
 /// was dropped since the names were read (perhaps on another replica): that is the
 /// guard's refusal, on which the caller reads the names again.
-fn planning_error(error: tokio_postgres::Error, checked: &Checked) -> ApiError {
+fn planning_error(error: tokio_postgres::Error, checked: &Checked) -> QueryError {
     let gone = error.as_db_error().is_some_and(|db| {
         *db.code() == SqlState::UNDEFINED_TABLE
             && checked
@@ -313,12 +315,13 @@ fn planning_error(error: tokio_postgres::Error, checked: &Checked) -> ApiError {
                 .any(|name| db.message().contains(name.as_str()))
     });
     if gone {
-        return ApiError::new(
+        return refuse(
             Code::TableNotAllowed,
             "a table the statement names no longer exists",
-        );
+        )
+        .into();
     }
-    ApiError::from_db(error)
+    error.into()
 }
 
 fn scanned_outside(node: &Value, out: &mut Vec<String>) {

@@ -22,6 +22,7 @@ use tokio_postgres::types::ToSql;
 
 use super::transaction::{set_context_with_version, TenantContext};
 use super::TenantError;
+use crate::cluster::is_connection_error;
 use crate::schema_cache::VersionSource;
 use crate::sql::statement::{FromRow, Statement};
 
@@ -85,6 +86,15 @@ pub enum WorkError {
 }
 
 impl WorkError {
+    /// Whether the connection the work ran on may be gone (or going): it must not
+    /// serve another request.
+    pub fn may_have_lost_the_connection(&self) -> bool {
+        match self {
+            Self::Tenant(error) => matches!(error, TenantError::Unavailable(_)),
+            Self::Database(error) | Self::Commit(error) => is_connection_error(error),
+        }
+    }
+
     /// Whether the statement named a relation or column the database does not have
     /// (any more): the plan's schema may be stale.
     pub fn is_stale_schema(&self) -> bool {

@@ -24,7 +24,7 @@ pub(super) fn authorizer_fault(message: String) -> ApiError {
 
 impl Rows<'_> {
     async fn authorizer(&self) -> Result<RowAuthorizer<'_>, ApiError> {
-        RowAuthorizer::resolve(&self.state.plugins, self.workspace, self.principal).await
+        Ok(RowAuthorizer::resolve(&self.state.plugins, self.workspace, self.principal).await?)
     }
 
     /// Asks the row authorizer about reading each of `relations`, once per relation.
