@@ -246,7 +246,11 @@ pub enum TotalCell {
 
 impl FromRow for PageRow {
     fn from_row(row: &tokio_postgres::Row) -> Result<Self, tokio_postgres::Error> {
-        let total = if row.columns()[2].type_() == &Type::INT8_ARRAY {
+        let reusable = row
+            .columns()
+            .get(2)
+            .is_some_and(|column| column.type_() == &Type::INT8_ARRAY);
+        let total = if reusable {
             let cell: Option<Vec<i64>> = row.try_get(2)?;
             TotalCell::Reusable(cell.and_then(|pair| <[i64; 2]>::try_from(pair).ok()))
         } else {
